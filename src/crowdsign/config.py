@@ -14,75 +14,12 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-
-# --- data -------------------------------------------------------------------------------------
-@dataclass
-class SyntheticDataConfig:
-    """The embedded synthetic stop-sign world (:func:`crowdsign.data.synthetic.load_synthetic`)."""
-
-    _target_: str = "crowdsign.data.synthetic.load_synthetic"
-    task: str = "binary"  # binary (not_stop/stop) | multiclass (every rendered class)
-    image_size: int = 64
-    n_train: int = 10_000
-    n_val: int = 2_000
-    n_test: int = 2_000
-    stop_fraction: float = 0.4  # share of stop signs among rendered images
-    seed: int = 0  # world seed: a different seed renders a different world
-    cache_dir: str = "${paths.cache_dir}"
-    workers: int = 0  # render processes; 0 = all cores
-
-
-# --- crowd ------------------------------------------------------------------------------------
-@dataclass
-class SimulatedCrowdConfig:
-    """A simulated worker pool labeling every training image k times."""
-
-    _target_: str = "crowdsign.crowd.simulate.simulate_crowd"
-    _partial_: bool = True
-    labels_per_image: int = 3
-    n_workers: int = 100
-    # shares of worker types; each type's accuracy range is in crowd.simulate.WORKER_TYPES
-    reliable: float = 0.5
-    average: float = 0.35
-    spammer: float = 0.15
-    difficulty_effect: float = 0.5  # how much harder images (small, faded) lower accuracy
-    seed: int = "${seed}"  # type: ignore[assignment]
-
-
-@dataclass
-class NoCrowdConfig:
-    """Train on the source's own labels (no crowd)."""
-
-    _target_: str = "crowdsign.crowd.simulate.source_labels"
-    _partial_: bool = True
-
-
-# --- aggregate --------------------------------------------------------------------------------
-@dataclass
-class AggregateConfig:
-    """How crowd answers become training targets."""
-
-    estimator: Any = field(
-        default_factory=lambda: {"_target_": "crowdsign.crowd.aggregate.MajorityVote", "seed": 0}
-    )
-    target: str = "hard"  # hard: argmax label; soft: cross-entropy against the posterior
-
-
-# --- augment ----------------------------------------------------------------------------------
-@dataclass
-class AugmentConfig:
-    """Train preset by name (see ``crowdsign.augment.PRESETS``); eval is always resize only."""
-
-    preset: str = "default"
-    hflip: bool = False  # off by default: a mirrored STOP is not a stop sign
-
-
-# --- model ------------------------------------------------------------------------------------
-@dataclass
-class ModelConfig:
-    """Any ``nn.Module`` factory taking ``num_classes``, which is filled in from the data."""
-
-    _target_: str = MISSING
+from crowdsign.augment import schemas as augment_schemas
+from crowdsign.augment.schemas import AugmentConfig
+from crowdsign.crowd import schemas as crowd_schemas
+from crowdsign.crowd.schemas import AggregateConfig
+from crowdsign.data import schemas as data_schemas
+from crowdsign.models import schemas as model_schemas
 
 
 # --- optim ------------------------------------------------------------------------------------
@@ -153,11 +90,7 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="base_train", node=TrainConfig)
     cs.store(name="base_evaluate", node=EvaluateConfig)
-    cs.store(group="data", name="base_synthetic", node=SyntheticDataConfig)
-    cs.store(group="crowd", name="base_simulated", node=SimulatedCrowdConfig)
-    cs.store(group="crowd", name="base_none", node=NoCrowdConfig)
-    cs.store(group="aggregate", name="base_aggregate", node=AggregateConfig)
-    cs.store(group="augment", name="base_augment", node=AugmentConfig)
-    cs.store(group="model", name="base_model", node=ModelConfig)
+    for package in (data_schemas, crowd_schemas, augment_schemas, model_schemas):
+        package.register(cs)
     cs.store(group="optim", name="base_optim", node=OptimConfig)
     cs.store(group="trainer", name="base_trainer", node=TrainerConfig)

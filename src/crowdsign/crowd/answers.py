@@ -23,9 +23,7 @@ def check_answers(answers: pd.DataFrame, *, source: str = "answers") -> None:
     """Raise ``ValueError`` naming ``source`` if ``answers`` lacks a required column."""
     missing = [c for c in REQUIRED_COLUMNS if c not in answers.columns]
     if missing:
-        raise ValueError(
-            f"{source}: missing column(s) {missing}; have {list(answers.columns)}"
-        )
+        raise ValueError(f"{source}: missing column(s) {missing}; have {list(answers.columns)}")
 
 
 @dataclass
@@ -120,7 +118,9 @@ class CodedAnswers:
         )
 
 
-def _codes(values: pd.Series, vocabulary: np.ndarray | None, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _codes(
+    values: pd.Series, vocabulary: np.ndarray | None, what: str
+) -> tuple[np.ndarray, np.ndarray]:
     if vocabulary is None:
         codes, uniques = pd.factorize(values, sort=True)
         return codes.astype(np.int64), np.asarray(uniques)

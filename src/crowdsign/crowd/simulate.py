@@ -29,9 +29,7 @@ WORKER_TYPES = {
 }
 
 
-def draw_pool(
-    n_workers: int, shares: dict[str, float], rng: np.random.Generator
-) -> pd.DataFrame:
+def draw_pool(n_workers: int, shares: dict[str, float], rng: np.random.Generator) -> pd.DataFrame:
     """Workers with a ``type``, an ``accuracy`` (NaN for spammers) and an ``activity`` weight."""
     names = list(shares)
     p = np.array([shares[n] for n in names], dtype=float)
@@ -53,9 +51,7 @@ def draw_pool(
     )
 
 
-def assign(
-    n_tasks: int, activity: np.ndarray, k: int, rng: np.random.Generator
-) -> np.ndarray:
+def assign(n_tasks: int, activity: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """``(n_tasks, k)`` distinct worker indices per task, drawn by activity (Gumbel top-k)."""
     n_workers = len(activity)
     if not 1 <= k <= n_workers:
