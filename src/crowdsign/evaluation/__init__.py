@@ -1,0 +1,1 @@
+"""Evaluation: metrics against truth, reports, robustness and scaling studies."""

@@ -1,0 +1,127 @@
+"""One epoch of training and batched inference: plain functions, readable top to bottom."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from crowdsign.augment import Preset
+from crowdsign.models.inputs import hwc_to_chw, to_model_input
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Where and how the model runs."""
+
+    device: torch.device
+    autocast_dtype: torch.dtype | None  # None: fp32
+    channels_last: bool
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+
+def loss_fn(logits: torch.Tensor, target: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+    """Cross-entropy against class indices ``(B,)`` or class probabilities ``(B, C)``."""
+    return F.cross_entropy(logits.float(), target, label_smoothing=label_smoothing)
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Iterable,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    *,
+    precision: Precision,
+    label_smoothing: float = 0.0,
+    grad_clip: float = 0.0,
+    max_steps: int | None = None,
+    on_step=None,
+    progress: bool = False,
+    desc: str = "train",
+) -> dict[str, float]:
+    """Train for one pass over ``loader`` (or ``max_steps`` steps).
+
+    ``on_step(step_in_epoch, loss, images_uint8)`` is called after each optimizer step.
+    Returns mean loss, agreement of predictions with the (crowd) targets, steps and images/s.
+    """
+    model.train()
+    total_loss = torch.zeros((), device=precision.device)
+    agree = torch.zeros((), device=precision.device)
+    seen, steps = 0, 0
+    start = time.perf_counter()
+    bar = tqdm(loader, desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
+    for images, target in bar:
+        if max_steps is not None and steps >= max_steps:
+            break
+        x = to_model_input(images, device=precision.device, channels_last=precision.channels_last)
+        target = target.to(precision.device, non_blocking=True)
+        with precision.autocast():
+            logits = model(x)
+        loss = loss_fn(logits, target, label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        scheduler.step()
+        hard = target if target.ndim == 1 else target.argmax(1)
+        n = len(target)
+        total_loss += loss.detach() * n
+        agree += (logits.detach().argmax(1) == hard).sum()
+        seen += n
+        steps += 1
+        if on_step is not None:
+            on_step(steps, loss.detach(), images)
+        if progress and steps % 10 == 0:
+            rate = seen / (time.perf_counter() - start)
+            bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{rate:.0f}")
+    elapsed = time.perf_counter() - start
+    return {
+        "loss": (total_loss / max(seen, 1)).item(),
+        "target_agreement": (agree / max(seen, 1)).item(),
+        "steps": float(steps),
+        "images_per_s": seen / max(elapsed, 1e-9),
+    }
+
+
+@torch.no_grad()
+def predict_proba(
+    model: nn.Module,
+    images: np.ndarray,
+    *,
+    precision: Precision,
+    batch_size: int,
+    transform: Preset | None = None,
+    limit_batches: int = 0,
+) -> torch.Tensor:
+    """``(N, C)`` float32 class probabilities for ``(N, H, W, 3)`` uint8 images, on the CPU.
+
+    ``transform`` (the eval preset) is applied per image only when given; cached images that
+    already have the model's size need none.
+    """
+    model.eval()
+    out = []
+    for b, start in enumerate(range(0, len(images), batch_size)):
+        if limit_batches and b >= limit_batches:
+            break
+        chunk = np.asarray(images[start : start + batch_size])
+        if transform is not None:
+            chunk = np.stack([transform(im) for im in chunk])
+        x = to_model_input(
+            hwc_to_chw(chunk), device=precision.device, channels_last=precision.channels_last
+        )
+        with precision.autocast():
+            logits = model(x)
+        out.append(logits.float().softmax(1).cpu())
+    return torch.cat(out) if out else torch.empty(0, 0)

@@ -1,0 +1,16 @@
+"""Train a stop-sign classifier: ``python train.py [overrides]`` (see configs/train.yaml)."""
+
+import hydra
+from omegaconf import DictConfig
+
+from crowdsign.cli import run_train
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="train")
+def main(cfg: DictConfig) -> float:
+    # the returned value is what a Hydra sweeper (e.g. Optuna) would optimise
+    return run_train(cfg)["test/balanced_accuracy"]
+
+
+if __name__ == "__main__":
+    main()
