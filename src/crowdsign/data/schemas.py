@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -24,5 +26,87 @@ class SyntheticDataConfig:
     workers: int = 0  # render processes; 0 = all cores
 
 
+# --- real sources (issue 5); common keys first, then the source's own ---------------------------
+@dataclass
+class GtsrbDataConfig:
+    """GTSRB in torchvision's layout (:func:`crowdsign.data.gtsrb.load_gtsrb`)."""
+
+    _target_: str = "crowdsign.data.gtsrb.load_gtsrb"
+    task: str = "binary"  # binary (not_stop/stop) | multiclass (43 GTSRB classes)
+    image_size: int = 32  # cached side; GTSRB files are 35x35
+    train_size: Any = None  # None | int count | float fraction: nested, stratified subset
+    seed: int = 0  # split and subset seed
+    cache_dir: str = "${paths.cache_dir}"
+    root: str = MISSING  # holds gtsrb/GTSRB/Training (and optionally Final_Test)
+    stop_classes: list[int] = field(default_factory=lambda: [14])
+    split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+    on_bad_image: str = "raise"  # raise | skip
+    workers: int = 0  # decode threads; 0 = all cores
+
+
+@dataclass
+class FolderDataConfig:
+    """An ImageFolder tree (:func:`crowdsign.data.folder.load_folder`)."""
+
+    _target_: str = "crowdsign.data.folder.load_folder"
+    task: str = "binary"
+    image_size: int = 64
+    train_size: Any = None
+    seed: int = 0
+    cache_dir: str = "${paths.cache_dir}"
+    root: str = MISSING  # <root>/<class>/... or <root>/{train,val,test}/<class>/...
+    stop_classes: list[str] = field(default_factory=lambda: ["stop"])  # folder names
+    split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+    group_by: str = "file"  # file | subdir (first-level subfolder of a class is a group)
+    on_bad_image: str = "raise"
+    workers: int = 0
+
+
+@dataclass
+class CocoDataConfig:
+    """Stop-sign and negative crops from COCO (:func:`crowdsign.data.coco.load_coco`)."""
+
+    _target_: str = "crowdsign.data.coco.load_coco"
+    task: str = "binary"  # multiclass: background + COCO categories
+    image_size: int = 64
+    train_size: Any = None
+    seed: int = 0
+    cache_dir: str = "${paths.cache_dir}"
+    root: str = MISSING
+    annotations: str = "annotations/instances_val2017.json"  # relative to root
+    images: str = "val2017"  # relative to root
+    stop_classes: list[str] = field(default_factory=lambda: ["stop sign"])
+    context: float = 0.25  # margin per side, fraction of the box's longer side
+    min_box_size: float = 16  # px; shorter boxes are left out and counted
+    others_per_image: int = 2  # other-category negatives per photograph; -1 = all
+    background_per_image: int = 1  # random background squares per photograph
+    crop_seed: int = 0  # which negatives; part of the cache key
+    split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+    on_bad_image: str = "raise"
+    workers: int = 0
+
+
+@dataclass
+class ManifestDataConfig:
+    """A CSV/Parquet table of ``path,label[,group][,split]`` (:mod:`crowdsign.data.manifest`)."""
+
+    _target_: str = "crowdsign.data.manifest.load_manifest"
+    task: str = "binary"
+    image_size: int = 64
+    train_size: Any = None
+    seed: int = 0
+    cache_dir: str = "${paths.cache_dir}"
+    path: str = MISSING  # the manifest file (.csv, .tsv, .parquet)
+    root: str | None = None  # base of relative image paths; None = the manifest's folder
+    stop_classes: list[str] = field(default_factory=lambda: ["stop"])  # label values
+    split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+    on_bad_image: str = "raise"
+    workers: int = 0
+
+
 def register(cs: ConfigStore) -> None:
     cs.store(group="data", name="base_synthetic", node=SyntheticDataConfig)
+    cs.store(group="data", name="base_gtsrb", node=GtsrbDataConfig)
+    cs.store(group="data", name="base_folder", node=FolderDataConfig)
+    cs.store(group="data", name="base_coco", node=CocoDataConfig)
+    cs.store(group="data", name="base_manifest", node=ManifestDataConfig)
