@@ -10,10 +10,14 @@ from hydra.core.config_store import ConfigStore
 # --- augment ----------------------------------------------------------------------------------
 @dataclass
 class AugmentConfig:
-    """Train preset by name (see ``crowdsign.augment.PRESETS``); eval is always resize only."""
+    """Train preset by name (see ``crowdsign.augment.PRESETS``); eval is always resize only.
 
-    preset: str = "default"
+    Pass all fields to ``crowdsign.augment.train_preset(**cfg.augment, image_size=...)``.
+    """
+
+    preset: str = "default"  # none | light | default | heavy
     hflip: bool = False  # off by default: a mirrored STOP is not a stop sign
+    strength: float = 1.0  # scales the preset's severity range; 0 disables the corruptions
 
 
 def register(cs: ConfigStore) -> None:
