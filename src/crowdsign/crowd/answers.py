@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,10 +43,13 @@ class LoadSummary:
     max_examples: int = 5
 
     def drop(self, reason: str, example: str, count: int = 1) -> None:
+        self.drop_many(reason, [example], count)
+
+    def drop_many(self, reason: str, examples: list[str], count: int) -> None:
+        """Count ``count`` rows dropped for ``reason``; keep the first few ``examples``."""
         self.dropped[reason] += count
         bucket = self.examples.setdefault(reason, [])
-        if len(bucket) < self.max_examples:
-            bucket.append(example)
+        bucket.extend(examples[: max(0, self.max_examples - len(bucket))])
 
     def to_dict(self) -> dict:
         return {
@@ -168,8 +172,11 @@ class CrowdLabels:
         summary: rows read / kept / dropped per reason.
         workers: per-worker facts known to the source (for a simulated pool: its type and true
             accuracy), indexed by worker; ``None`` for real exports.
+        cost: the pricing the source was configured with (a ``crowdsign.crowd.cost.CostModel``)
+            or ``None``; the crowd reports use it when no other cost model is given.
     """
 
     answers: pd.DataFrame
     summary: LoadSummary
     workers: pd.DataFrame | None = None
+    cost: Any = None

@@ -1,63 +1,128 @@
-"""Simulated worker pools that label an ImageSet, and the no-crowd source-label passthrough.
+"""Simulated crowds that label an ImageSet, and the no-crowd source-label passthrough.
 
-A pool has workers of a few types, each with an accuracy drawn from its type's range; answers
-get worse on images the renderer marked as hard (``meta["difficulty"]`` in [0, 1]); a few
-workers do most of the tasks (Zipf-like activity) and no worker answers a task twice.
+Four presets, each one Hydra target with one noise knob (``noise``) a scaling study sweeps:
+
+- :func:`simulate_crowd` (``crowd=realistic``, ``crowd=simulated``): a pool of reliable,
+  average, sloppy, spammer (uniform random), constant-spammer and adversarial workers, each
+  with its own confusion matrix; errors follow class similarity (red signs for red signs),
+  answers get worse on images the renderer marked hard (``meta["difficulty"]`` in [0, 1]), a
+  few workers do most tasks. ``noise`` is the share of workers that are not reliable/average.
+- :func:`simulate_uniform` (``crowd=uniform``): wrong with probability ``noise``, uniformly.
+- :func:`simulate_pairflip` (``crowd=pairflip``): with probability ``noise`` a class's
+  likeliest mistake (stop → the other class of a binary task, or another red sign).
+- :func:`simulate_clean` (``crowd=clean``): every answer right.
+
+All take the ImageSet first (the pipeline calls ``instantiate(cfg.crowd)(train_split)``), need
+``images.truth``, and return :class:`CrowdLabels` whose ``workers`` holds each worker's true
+``type`` and ``accuracy`` (expected share of right answers on this image set).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.pools import (
+    GOOD_TYPES,
+    Pool,
+    assign,
+    class_similarity,
+    confusable,
+    draw_pool,
+    pairflip_pool,
+    uniform_pool,
+)
 from crowdsign.data.imageset import ImageSet
 
 
-@dataclass(frozen=True)
-class WorkerType:
-    name: str
-    accuracy: tuple[float, float]  # uniform range; None-like (0, 0) means random answers
+def sample_answers(
+    images: ImageSet,
+    pool: Pool,
+    *,
+    labels_per_image: int,
+    difficulty_effect: float,
+    rng: np.random.Generator,
+    source: str,
+    cost: Any = None,
+) -> CrowdLabels:
+    """Let ``pool`` label every image ``labels_per_image`` times.
 
-
-WORKER_TYPES = {
-    "reliable": WorkerType("reliable", (0.92, 0.99)),
-    "average": WorkerType("average", (0.75, 0.92)),
-    "spammer": WorkerType("spammer", (0.0, 0.0)),  # answers uniformly at random
-}
-
-
-def draw_pool(n_workers: int, shares: dict[str, float], rng: np.random.Generator) -> pd.DataFrame:
-    """Workers with a ``type``, an ``accuracy`` (NaN for spammers) and an ``activity`` weight."""
-    names = list(shares)
-    p = np.array([shares[n] for n in names], dtype=float)
-    if (p < 0).any() or p.sum() <= 0:
-        raise ValueError(f"worker type shares must be non-negative and not all zero: {shares}")
-    unknown = set(names) - set(WORKER_TYPES)
-    if unknown:
-        raise ValueError(f"unknown worker type(s) {sorted(unknown)}; known: {list(WORKER_TYPES)}")
-    types = rng.choice(names, size=n_workers, p=p / p.sum())
-    lo = np.array([WORKER_TYPES[t].accuracy[0] for t in types])
-    hi = np.array([WORKER_TYPES[t].accuracy[1] for t in types])
-    acc = rng.uniform(lo, hi)
-    acc[types == "spammer"] = np.nan
-    activity = 1.0 / np.arange(1, n_workers + 1) ** 0.8  # heavy-tailed: a few do most tasks
-    rng.shuffle(activity)
-    return pd.DataFrame(
-        {"type": types, "accuracy": acc, "activity": activity / activity.sum()},
-        index=pd.Index([f"w{i:04d}" for i in range(n_workers)], name="worker"),
+    A worker who looks at the image answers from their confusion row for the true class, or —
+    with probability ``difficulty_effect * difficulty`` — like someone who cannot make the sign
+    out (:func:`~crowdsign.crowd.pools.confusable`: the true class or one of its family).
+    Answers come task by task; ``seconds`` grows with the worker's pace and the difficulty.
+    """
+    if images.truth is None:
+        raise ValueError("a simulated crowd needs an ImageSet with truth labels")
+    if not 0 <= difficulty_effect <= 1:
+        raise ValueError(f"difficulty_effect={difficulty_effect} must be in [0, 1]")
+    n, k, c = len(images), labels_per_image, images.num_classes
+    w_count = len(pool.workers)
+    truth = images.truth.astype(np.int64)
+    d = _difficulty(images)
+    who = assign(n, pool.workers["activity"].to_numpy(), k, rng).reshape(-1)
+    t = np.repeat(truth, k)
+    looks = pool.workers["looks"].to_numpy(dtype=bool)[who]
+    confused = looks & (rng.random(n * k) < difficulty_effect * np.repeat(d, k))
+    # one table of rows: every worker's confusion rows, then the "cannot make it out" rows
+    table = np.concatenate([pool.confusion.reshape(-1, c), confusable(images.class_names)])
+    row = np.where(confused, w_count * c + t, who * c + t)
+    label = _categorical(table, row, rng)
+    pace = pool.workers["seconds"].to_numpy()[who]
+    seconds = pace * np.exp(0.4 * rng.standard_normal(n * k)) * (1 + 0.5 * np.repeat(d, k))
+    names = np.asarray(images.class_names, dtype=object)
+    answers = pd.DataFrame(
+        {
+            "task": pd.array(np.repeat(images.image_id, k).astype(object), dtype="str"),
+            "worker": pd.array(pool.workers.index.to_numpy()[who], dtype="str"),
+            "label": pd.array(names[label], dtype="str"),
+            "seconds": np.round(seconds, 3),
+        }
     )
+    workers = pool.workers.drop(columns="looks").copy()
+    workers.insert(1, "accuracy", _expected_accuracy(images, pool, difficulty_effect))
+    summary = LoadSummary(source=f"{source} ({w_count} workers, k={k})")
+    summary.read = summary.kept = len(answers)
+    return CrowdLabels(answers=answers, summary=summary, workers=workers, cost=cost)
 
 
-def assign(n_tasks: int, activity: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n_tasks, k)`` distinct worker indices per task, drawn by activity (Gumbel top-k)."""
-    n_workers = len(activity)
-    if not 1 <= k <= n_workers:
-        raise ValueError(f"labels_per_image={k} must be between 1 and the pool size {n_workers}")
-    keys = np.log(activity)[None, :] + rng.gumbel(size=(n_tasks, n_workers))
-    return np.argpartition(-keys, k - 1, axis=1)[:, :k]
+def _difficulty(images: ImageSet) -> np.ndarray:
+    if "difficulty" not in images.meta:
+        return np.zeros(len(images))
+    d = images.meta["difficulty"].to_numpy(dtype=float)
+    if np.isnan(d).any() or (d < 0).any() or (d > 1).any():
+        raise ValueError("images.meta['difficulty'] must be in [0, 1] with no NaN")
+    return d
+
+
+def _categorical(table: np.ndarray, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw from ``table[row[i]]`` per ``i``, by inverse CDF on the flattened table.
+
+    Row ``r``'s CDF is shifted by ``r`` so all rows form one increasing array; a uniform draw
+    plus ``r`` then lands inside row ``r``. Memory is ``O(table)``, not ``O(answers * C)``.
+    """
+    c = table.shape[1]
+    cdf = np.cumsum(table, axis=1)
+    cdf[:, -1] = 1.0
+    flat = (cdf + np.arange(len(table))[:, None]).reshape(-1)
+    pos = np.searchsorted(flat, row + rng.random(len(row)), side="right")
+    return np.minimum(pos - row * c, c - 1)
+
+
+def _expected_accuracy(images: ImageSet, pool: Pool, effect: float) -> np.ndarray:
+    """``(n_workers,)`` each worker's expected share of right answers on a random image."""
+    c = images.num_classes
+    counts = np.bincount(images.truth, minlength=c).astype(float)
+    prior = counts / counts.sum()
+    mean_d = np.bincount(images.truth, weights=_difficulty(images), minlength=c)
+    mean_d = np.divide(mean_d, counts, out=np.zeros(c), where=counts > 0)
+    diag = np.diagonal(pool.confusion, axis1=1, axis2=2)  # (W, C)
+    lost = effect * mean_d * pool.workers["looks"].to_numpy(dtype=float)[:, None]
+    guess = np.diagonal(confusable(images.class_names))[None, :]
+    return ((1 - lost) * diag + lost * guess) @ prior
 
 
 def simulate_crowd(
@@ -67,46 +132,168 @@ def simulate_crowd(
     n_workers: int = 100,
     reliable: float = 0.5,
     average: float = 0.35,
+    sloppy: float = 0.0,
     spammer: float = 0.15,
+    spammer_constant: float = 0.0,
+    adversarial: float = 0.0,
+    noise: float | None = None,
     difficulty_effect: float = 0.5,
+    activity_exponent: float = 0.8,
+    across: float = 0.1,
     seed: int = 0,
+    cost: Any = None,
 ) -> CrowdLabels:
-    """Label every image of ``images`` ``labels_per_image`` times from a simulated pool.
+    """Label every image of ``images`` ``labels_per_image`` times from a realistic pool.
 
-    A worker of accuracy ``a`` answers correctly with probability
-    ``chance + (a - chance) * (1 - difficulty_effect * difficulty)``; wrong answers are uniform
-    over the other classes. ``images.truth`` is required: the simulation needs it.
+    Args:
+        images: the split to label (needs ``truth``).
+        labels_per_image: redundancy k; each image gets k distinct workers.
+        n_workers: pool size.
+        reliable, average, sloppy, spammer, spammer_constant, adversarial: type shares
+            (relative; see :data:`~crowdsign.crowd.pools.WORKER_TYPES` for each type).
+        noise: if set, the share of workers that are not reliable or average: the bad types
+            keep their relative shares, scaled to sum to ``noise`` (the good ones to the rest).
+        difficulty_effect: at difficulty 1, the chance a worker cannot make the sign out.
+        activity_exponent: Zipf exponent of worker activity (0 = everyone equally active).
+        across: how likely a mistake is for a class of another colour family, relative to one
+            of the same family.
+        seed: seeds the one ``numpy.random.Generator`` used.
+        cost: the pricing to attach (:class:`crowdsign.crowd.cost.CostModel`).
     """
-    if images.truth is None:
-        raise ValueError("simulate_crowd needs an ImageSet with truth labels")
+    shares = {
+        "reliable": reliable,
+        "average": average,
+        "sloppy": sloppy,
+        "spammer": spammer,
+        "spammer_constant": spammer_constant,
+        "adversarial": adversarial,
+    }
+    if noise is not None:
+        shares = _rescale(shares, noise)
     rng = np.random.default_rng(seed)
-    pool = draw_pool(n_workers, {"reliable": reliable, "average": average, "spammer": spammer}, rng)
-    n, k, c = len(images), labels_per_image, images.num_classes
-    who = assign(n, pool["activity"].to_numpy(), k, rng)  # (n, k)
-    truth = np.repeat(images.truth, k)
-    who = who.reshape(-1)
-    difficulty = (
-        images.meta["difficulty"].to_numpy() if "difficulty" in images.meta else np.zeros(n)
+    pool = draw_pool(
+        n_workers,
+        shares,
+        images.class_names,
+        rng,
+        activity_exponent=activity_exponent,
+        across=across,
     )
-    chance = 1.0 / c
-    acc = pool["accuracy"].to_numpy()[who]
-    p_correct = chance + (acc - chance) * (1 - difficulty_effect * np.repeat(difficulty, k))
-    p_correct = np.where(np.isnan(acc), chance, p_correct)
-    correct = rng.random(n * k) < p_correct
-    # a wrong answer: one of the other c-1 classes, uniformly
-    offset = rng.integers(1, c, size=n * k) if c > 1 else np.zeros(n * k, dtype=np.int64)
-    label = np.where(correct, truth, (truth + offset) % c)
-    names = np.asarray(images.class_names, dtype=object)
-    answers = pd.DataFrame(
-        {
-            "task": np.repeat(images.image_id, k),
-            "worker": pool.index.to_numpy()[who],
-            "label": names[label],
-        }
+    return sample_answers(
+        images,
+        pool,
+        labels_per_image=labels_per_image,
+        difficulty_effect=difficulty_effect,
+        rng=rng,
+        source="simulated pool",
+        cost=cost,
     )
-    summary = LoadSummary(source=f"simulated pool ({n_workers} workers, k={k})")
-    summary.read = summary.kept = len(answers)
-    return CrowdLabels(answers=answers, summary=summary, workers=pool)
+
+
+def _rescale(shares: dict[str, float], noise: float) -> dict[str, float]:
+    if not 0 <= noise <= 1:
+        raise ValueError(f"noise={noise} (share of bad workers) must be in [0, 1]")
+    good = sum(v for k, v in shares.items() if k in GOOD_TYPES)
+    bad = sum(v for k, v in shares.items() if k not in GOOD_TYPES)
+    if (noise > 0 and bad <= 0) or (noise < 1 and good <= 0):
+        raise ValueError(f"noise={noise} needs shares of both good and bad types: {shares}")
+    return {
+        k: (noise * v / bad if k not in GOOD_TYPES else (1 - noise) * v / good) if v else 0.0
+        for k, v in shares.items()
+    }
+
+
+def _simple(images: ImageSet, make: Any, name: str, **kw: Any) -> CrowdLabels:
+    rng = np.random.default_rng(kw.pop("seed"))
+    if images.truth is None:
+        raise ValueError("a simulated crowd needs an ImageSet with truth labels")
+    pool = make(kw.pop("n_workers"), rng)
+    return sample_answers(images, pool, rng=rng, source=name, **kw)
+
+
+def simulate_uniform(
+    images: ImageSet,
+    *,
+    noise: float = 0.2,
+    labels_per_image: int = 3,
+    n_workers: int = 100,
+    difficulty_effect: float = 0.0,
+    seed: int = 0,
+    cost: Any = None,
+) -> CrowdLabels:
+    """Symmetric noise: each answer wrong with probability ``noise``, uniformly over the rest."""
+    _check_rate(noise, 1 - 1 / images.num_classes)
+    make = lambda n, rng: uniform_pool(n, images.num_classes, noise, rng)  # noqa: E731
+    return _simple(
+        images,
+        make,
+        f"uniform noise {noise}",
+        labels_per_image=labels_per_image,
+        n_workers=n_workers,
+        difficulty_effect=difficulty_effect,
+        seed=seed,
+        cost=cost,
+    )
+
+
+def simulate_pairflip(
+    images: ImageSet,
+    *,
+    noise: float = 0.2,
+    labels_per_image: int = 3,
+    n_workers: int = 100,
+    difficulty_effect: float = 0.0,
+    across: float = 0.1,
+    seed: int = 0,
+    cost: Any = None,
+) -> CrowdLabels:
+    """Class-dependent noise: with probability ``noise`` the class's likeliest mistake."""
+    _check_rate(noise, 0.5)
+    sim = class_similarity(images.class_names, across=across)
+    make = lambda n, rng: pairflip_pool(n, sim, noise, rng)  # noqa: E731
+    return _simple(
+        images,
+        make,
+        f"pair-flip noise {noise}",
+        labels_per_image=labels_per_image,
+        n_workers=n_workers,
+        difficulty_effect=difficulty_effect,
+        seed=seed,
+        cost=cost,
+    )
+
+
+def simulate_clean(
+    images: ImageSet,
+    *,
+    noise: float = 0.0,
+    labels_per_image: int = 3,
+    n_workers: int = 100,
+    seed: int = 0,
+    cost: Any = None,
+) -> CrowdLabels:
+    """Every answer right (``noise`` must be 0; it exists so a sweep can name it)."""
+    if noise != 0:
+        raise ValueError(f"crowd=clean has no noise (got noise={noise}); use crowd=uniform")
+    make = lambda n, rng: uniform_pool(n, images.num_classes, 0.0, rng, name="clean")  # noqa: E731
+    return _simple(
+        images,
+        make,
+        "clean labels",
+        labels_per_image=labels_per_image,
+        n_workers=n_workers,
+        difficulty_effect=0.0,
+        seed=seed,
+        cost=cost,
+    )
+
+
+def _check_rate(rate: float, most: float) -> None:
+    """Beyond ``most`` the true class is no longer the likeliest answer."""
+    if not 0 <= rate <= most:
+        raise ValueError(
+            f"noise={rate} must be in [0, {most:.3g}] (the true class must stay likeliest)"
+        )
 
 
 def source_labels(images: ImageSet) -> CrowdLabels:
