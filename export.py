@@ -1,0 +1,15 @@
+"""Export a checkpoint to ONNX, checked against PyTorch: ``python export.py ckpt_path=<best.pt>``."""
+
+import hydra
+from omegaconf import DictConfig
+
+from crowdsign.inference.cli import run_export
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="export")
+def main(cfg: DictConfig) -> None:
+    run_export(cfg)
+
+
+if __name__ == "__main__":
+    main()

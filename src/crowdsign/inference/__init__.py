@@ -1,0 +1,12 @@
+"""Use a trained checkpoint: batch prediction on files, ONNX export checked against PyTorch,
+and the run's model card.
+
+- :mod:`~crowdsign.inference.predict`: ``predict(cfg)``, ``iter_predictions``.
+- :mod:`~crowdsign.inference.export`: ``export(cfg)``, ``export_onnx``, ``check_onnx_parity``.
+- :mod:`~crowdsign.inference.model_card`: ``write_model_card(run_dir)``.
+- :mod:`~crowdsign.inference.model`: ``load_model(ckpt_path)`` → :class:`LoadedModel`.
+"""
+
+from crowdsign.inference.model import LoadedModel, load_model
+
+__all__ = ["LoadedModel", "load_model"]

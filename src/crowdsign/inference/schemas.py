@@ -1,0 +1,48 @@
+"""Config schemas of ``predict.py`` and ``export.py`` (``base_predict``, ``base_export``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from crowdsign.config import PathsConfig, TrainerConfig
+
+
+@dataclass
+class PredictConfig:
+    """Classify image files with a trained checkpoint (:func:`crowdsign.inference.predict`)."""
+
+    ckpt_path: str = MISSING
+    inputs: Any = MISSING  # a file, a folder (searched recursively), a glob, or a list of them
+    threshold: float | None = None  # stop when p(stop) >= threshold; None: the argmax class
+    output_format: str = "csv"  # csv (predictions.csv + skipped.csv) | json (predictions.json)
+    sheet_size: int = 8  # images per row of the contact sheet; 0 writes no sheet
+    workers: int = 0  # decode threads; 0 = every core this process may use
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)  # device, precision, batch
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    task_name: str = "predict"
+
+
+@dataclass
+class ExportConfig:
+    """Export a checkpoint and check it against PyTorch (:func:`crowdsign.inference.export`)."""
+
+    ckpt_path: str = MISSING
+    format: str = "onnx"
+    output: str | None = None  # None: <paths.output_dir>/model.onnx
+    opset: int | None = None  # None: the exporter's default
+    check_batch: int = 16  # images in the parity check (a batch size other than the example's)
+    atol: float = 1e-4  # parity tolerance on logits and probabilities
+    rtol: float = 1e-3
+    seed: int = 0  # of the random parity-check images
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    task_name: str = "export"
+
+
+def register(cs: ConfigStore) -> None:
+    """Store ``base_predict`` and ``base_export``; storing twice just overwrites."""
+    cs.store(name="base_predict", node=PredictConfig)
+    cs.store(name="base_export", node=ExportConfig)
