@@ -55,14 +55,29 @@ def image_seeds(seed: int, n: int) -> np.ndarray:
     )
 
 
-def corrupt_batch(images: np.ndarray, family: str, severity: int, seed: int) -> np.ndarray:
-    """(N, H, W, 3) uint8 images each corrupted with its own seed from ``(seed, index)``."""
+def corrupt_batch(
+    images: np.ndarray,
+    family: str,
+    severity: int,
+    seed: int = 0,
+    *,
+    seeds: np.ndarray | None = None,
+) -> np.ndarray:
+    """(N, H, W, 3) uint8 images, image ``i`` corrupted with seed ``image_seeds(seed, N)[i]``.
+
+    Pass ``seeds`` (N,) instead to reuse precomputed per-image seeds (e.g. for chunks of a
+    larger set: ``seeds=image_seeds(seed, total)[start:stop]``).
+    """
     if images.ndim != 4:
         raise ValueError(f"expected (N, H, W, 3) images, got shape {images.shape}")
     _check_family_severity(family, severity)
+    if seeds is None:
+        seeds = image_seeds(seed, len(images))
+    if len(seeds) != len(images):
+        raise ValueError(f"{len(seeds)} seeds for {len(images)} images")
     fn = FAMILIES[family].fn
     out = np.empty(images.shape, np.uint8)
-    for i, s in enumerate(image_seeds(seed, len(images))):
+    for i, s in enumerate(seeds):
         image = np.ascontiguousarray(images[i])
         check_image(image)
         out[i] = fn(image, float(severity), np.random.default_rng(int(s)))
