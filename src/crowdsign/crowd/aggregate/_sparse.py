@@ -1,0 +1,82 @@
+"""Answer incidence as sparse CSR matrices: the scatter/gather of EM as two matrix products.
+
+Dawid–Skene's E-step sums, for every task, the log-probability row of each (worker, answer)
+pair; its M-step sums, for every (worker, answer) pair, the posterior rows of its tasks. Both
+are products with one fixed 0/1 (count) matrix built once per fit:
+
+- ``by_task``: ``(T, W*K)``, entry ``(t, w*K + y)`` = how often worker ``w`` answered ``y``
+  on task ``t``;
+- ``by_pair``: its transpose, ``(W*K, T)``.
+
+A CSR × dense product runs multi-threaded on CPU (MKL) and on CUDA (cuSPARSE); on this
+project's 2-core CPU it is ~20× faster than ``index_add_`` of the gathered ``(N, K)`` rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+
+from crowdsign.crowd.answers import CodedAnswers
+
+
+def _csr(rows: torch.Tensor, cols: torch.Tensor, n_rows: int, n_cols: int) -> torch.Tensor:
+    """``(n_rows, n_cols)`` float32 CSR that adds 1 at each ``(rows[i], cols[i])``.
+
+    On CPU, entries are grouped by row with one stable sort (skipped when ``rows`` is already
+    sorted, as in most exports); columns within a row stay unsorted and a repeated pair stays two
+    entries, which the CPU product sums (a test checks it). On CUDA, where cuSPARSE wants the
+    canonical form, pairs are sorted and merged with ``torch.unique`` (cheap there).
+    """
+    values = torch.ones(rows.numel(), dtype=torch.float32, device=rows.device)
+    if rows.is_cuda:
+        key, count = torch.unique(rows * n_cols + cols, sorted=True, return_counts=True)
+        rows = torch.div(key, n_cols, rounding_mode="floor")
+        cols, values = key - rows * n_cols, count.float()
+    elif rows.numel() > 1 and not bool((rows[1:] >= rows[:-1]).all()):
+        narrow = rows.to(torch.int32) if n_rows < 2**31 else rows  # int32 sorts ~3x faster
+        cols = cols[torch.sort(narrow, stable=True).indices]
+    crow = torch.zeros(n_rows + 1, dtype=torch.int64, device=rows.device)
+    crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
+    with warnings.catch_warnings():
+        # torch warns once per process that CSR is "beta"; the products used here are stable.
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(
+            crow,
+            cols,
+            values,
+            (n_rows, n_cols),
+            check_invariants=False,  # see above: unsorted/repeated columns are intended
+        )
+
+
+@dataclass(frozen=True)
+class Incidence:
+    """The two CSR matrices of one answer set (see the module docstring).
+
+    Attributes:
+        by_task: ``(T, W*K)`` float32 CSR.
+        by_pair: ``(W*K, T)`` float32 CSR.
+    """
+
+    by_task: torch.Tensor
+    by_pair: torch.Tensor
+
+    @classmethod
+    def of(cls, codes: CodedAnswers) -> Incidence:
+        pair = codes.worker * codes.n_classes + codes.label
+        n_pairs = codes.n_workers * codes.n_classes
+        return cls(
+            by_task=_csr(codes.task, pair, codes.n_tasks, n_pairs),
+            by_pair=_csr(pair, codes.task, n_pairs, codes.n_tasks),
+        )
+
+    def task_sums(self, per_pair: torch.Tensor) -> torch.Tensor:
+        """``(T, K)``: for each task, the sum of ``per_pair`` ``(W*K, K)`` rows of its answers."""
+        return self.by_task @ per_pair
+
+    def pair_sums(self, per_task: torch.Tensor) -> torch.Tensor:
+        """``(W*K, K)``: for each (worker, answer), the sum of ``per_task`` ``(T, K)`` rows."""
+        return self.by_pair @ per_task
