@@ -6,23 +6,90 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from crowdsign.crowd.cost import CostModel
 
 
 # --- crowd ------------------------------------------------------------------------------------
+# Every crowd config is a ``_partial_`` callable the pipeline calls with the train ImageSet;
+# ``_convert_: object`` hands ``cost`` over as a CostModel and ``vocabulary`` as a plain dict.
 @dataclass
 class SimulatedCrowdConfig:
-    """A simulated worker pool labeling every training image k times."""
+    """A simulated worker pool labeling every training image k times (``simulate_crowd``).
+
+    Type shares are relative; each type's accuracy range, error model and pace are in
+    ``crowdsign.crowd.pools.WORKER_TYPES``. ``noise``, when set, is the share of workers that
+    are not reliable/average (the sweep knob).
+    """
 
     _target_: str = "crowdsign.crowd.simulate.simulate_crowd"
     _partial_: bool = True
+    _convert_: str = "object"
     labels_per_image: int = 3
     n_workers: int = 100
-    # shares of worker types; each type's accuracy range is in crowd.simulate.WORKER_TYPES
     reliable: float = 0.5
     average: float = 0.35
-    spammer: float = 0.15
-    difficulty_effect: float = 0.5  # how much harder images (small, faded) lower accuracy
+    sloppy: float = 0.0
+    spammer: float = 0.15  # answers uniformly at random
+    spammer_constant: float = 0.0  # always the same answer
+    adversarial: float = 0.0  # systematically answers the likeliest wrong class
+    noise: float | None = None
+    difficulty_effect: float = 0.5  # at difficulty 1, chance a worker cannot make the sign out
+    activity_exponent: float = 0.8  # Zipf exponent of worker activity
+    across: float = 0.1  # mistake weight for another colour family (same family: 1)
     seed: int = "${seed}"  # type: ignore[assignment]
+    cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
+
+
+@dataclass
+class RealisticCrowdConfig(SimulatedCrowdConfig):
+    """The realistic pool: every worker type, a quarter of the workers bad (``noise``)."""
+
+    reliable: float = 0.45
+    average: float = 0.30
+    sloppy: float = 0.10
+    spammer: float = 0.05
+    spammer_constant: float = 0.02
+    adversarial: float = 0.08
+    noise: float | None = 0.25
+
+
+@dataclass
+class UniformCrowdConfig:
+    """Symmetric noise: each answer wrong with probability ``noise``, uniformly."""
+
+    _target_: str = "crowdsign.crowd.simulate.simulate_uniform"
+    _partial_: bool = True
+    _convert_: str = "object"
+    noise: float = 0.2
+    labels_per_image: int = 3
+    n_workers: int = 100
+    difficulty_effect: float = 0.0
+    seed: int = "${seed}"  # type: ignore[assignment]
+    cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
+
+
+@dataclass
+class PairflipCrowdConfig(UniformCrowdConfig):
+    """Class-dependent noise: with probability ``noise`` a class's likeliest mistake."""
+
+    _target_: str = "crowdsign.crowd.simulate.simulate_pairflip"
+    across: float = 0.1
+
+
+@dataclass
+class CleanCrowdConfig:
+    """Every answer right (``noise`` stays 0; it is there so sweeps can name it)."""
+
+    _target_: str = "crowdsign.crowd.simulate.simulate_clean"
+    _partial_: bool = True
+    _convert_: str = "object"
+    noise: float = 0.0
+    labels_per_image: int = 3
+    n_workers: int = 100
+    seed: int = "${seed}"  # type: ignore[assignment]
+    cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
 
 
 @dataclass
@@ -31,6 +98,52 @@ class NoCrowdConfig:
 
     _target_: str = "crowdsign.crowd.simulate.source_labels"
     _partial_: bool = True
+
+
+@dataclass
+class ExportCrowdConfig:
+    """Options every crowd-export reader takes (``crowdsign.crowd.io.ReadOptions``)."""
+
+    _target_: str = MISSING
+    _partial_: bool = True
+    _convert_: str = "object"
+    path: str = MISSING  # the export file
+    image_root: str | None = None  # references must resolve inside it
+    refs: str = "basename"  # path | basename | strip_prefix: reference → image id
+    prefix: str = ""  # removed by refs=strip_prefix (a URL or path prefix)
+    vocabulary: dict[str, Any] = field(default_factory=dict)  # class → label strings
+    on_error: str = "error"  # error | skip (drop, count and list bad rows)
+    encoding: str | None = None  # None: BOM, else UTF-8
+    check_files: bool = True  # with image_root: refuse references to missing files
+    cost: CostModel = field(default_factory=CostModel)
+
+
+@dataclass
+class MTurkCrowdConfig(ExportCrowdConfig):
+    _target_: str = "crowdsign.crowd.io.mturk.read_mturk"
+    input_field: str | None = None  # Input.<field>; None: the only one
+    answer_field: str | None = None  # Answer.<field>; None: the only one
+
+
+@dataclass
+class TolokaCrowdConfig(ExportCrowdConfig):
+    _target_: str = "crowdsign.crowd.io.toloka.read_toloka"
+    input_field: str | None = "image"  # INPUT:<field>
+    output_field: str | None = "result"  # OUTPUT:<field>
+
+
+@dataclass
+class LabelStudioCrowdConfig(ExportCrowdConfig):
+    _target_: str = "crowdsign.crowd.io.labelstudio.read_labelstudio"
+    image_field: str = "image"  # key of task.data with the image reference
+    from_name: str | None = None  # the <Choices> control; None: any
+
+
+@dataclass
+class LongCrowdConfig(ExportCrowdConfig):
+    _target_: str = "crowdsign.crowd.io.long.read_long"
+    refs: str = "path"
+    sep: str | None = None  # None: from the extension (.csv, .tsv, .parquet)
 
 
 # --- aggregate --------------------------------------------------------------------------------
@@ -45,6 +158,18 @@ class AggregateConfig:
 
 
 def register(cs: ConfigStore) -> None:
-    cs.store(group="crowd", name="base_simulated", node=SimulatedCrowdConfig)
-    cs.store(group="crowd", name="base_none", node=NoCrowdConfig)
+    crowd = {
+        "base_simulated": SimulatedCrowdConfig,
+        "base_realistic": RealisticCrowdConfig,
+        "base_uniform": UniformCrowdConfig,
+        "base_pairflip": PairflipCrowdConfig,
+        "base_clean": CleanCrowdConfig,
+        "base_none": NoCrowdConfig,
+        "base_mturk": MTurkCrowdConfig,
+        "base_toloka": TolokaCrowdConfig,
+        "base_labelstudio": LabelStudioCrowdConfig,
+        "base_long": LongCrowdConfig,
+    }
+    for name, node in crowd.items():
+        cs.store(group="crowd", name=name, node=node)
     cs.store(group="aggregate", name="base_aggregate", node=AggregateConfig)

@@ -250,7 +250,7 @@ class Checker:
 
     def parse_float(self, values: pd.Series, column: str, *, strip: str = "") -> np.ndarray:
         """Non-negative floats; ``""`` is NaN, anything else unparseable is flagged."""
-        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
         odd = np.isnan(x)
         if odd.any():  # blanks, "$0.05", " 3 ", junk: the slow path, only for those rows
             s = values[odd].astype(str).str.strip()
