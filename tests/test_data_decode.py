@@ -136,3 +136,9 @@ def test_parallel_decode_skips_and_lists_or_raises(tmp_path):
         parallel_decode(
             paths, _decode, names=paths, image_size=8, summary=summary, on_bad_image="ignore"
         )
+
+
+def test_ppm_with_small_maxval_is_scaled_not_copied(tmp_path):
+    path = tmp_path / "m15.ppm"
+    path.write_bytes(b"P6 2 1 15\n" + bytes([15, 0, 0, 0, 15, 0]))
+    assert read_image(path).tolist() == [[[255, 0, 0], [0, 255, 0]]]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from io import BytesIO
 from pathlib import Path
 from typing import TypeVar
 
@@ -53,7 +53,7 @@ def check_extension(path: str | os.PathLike, where: str | None = None) -> None:
 
 
 def _read_ppm(data: bytes) -> np.ndarray | None:
-    """``(H, W, 3)`` from a binary 8-bit PPM, or ``None`` for any other PPM flavour."""
+    """``(H, W, 3)`` from a binary PPM with maxval 255, or ``None`` for any other flavour."""
     fields: list[bytes] = []
     pos = 2
     while len(fields) < 3:
@@ -70,7 +70,7 @@ def _read_ppm(data: bytes) -> np.ndarray | None:
         fields.append(data[pos:end])
         pos = end
     width, height, maxval = (int(x) for x in fields)
-    if maxval > 255 or width <= 0 or height <= 0:
+    if maxval != 255 or width <= 0 or height <= 0:
         return None
     need = width * height * 3
     start = pos + 1  # exactly one whitespace byte ends the header
@@ -120,15 +120,11 @@ def read_image(path: str | os.PathLike, *, exif_transpose: bool = True) -> np.nd
             fast = _read_ppm(data)
             if fast is not None:
                 return fast
-        from io import BytesIO
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(BytesIO(data)) as image:
-                image.load()
-                if exif_transpose:
-                    image = ImageOps.exif_transpose(image)
-                return to_rgb(image)
+        with Image.open(BytesIO(data)) as image:
+            image.load()
+            if exif_transpose:
+                image = ImageOps.exif_transpose(image)
+            return to_rgb(image)
     except Exception as err:  # Pillow raises OSError, SyntaxError, ValueError, ... on bad data
         reason = str(err) or type(err).__name__
         if "cannot identify image file" in reason:
