@@ -149,26 +149,41 @@ def threshold_for_fraction(values: np.ndarray, fraction: float) -> float:
 
 
 def line_kernel(length: float, angle_deg: float, *, normalise: bool) -> np.ndarray:
-    """An anti-aliased line of ``length`` px at ``angle_deg`` (0 = horizontal) as a 2D kernel."""
-    return _line_kernel(round(length * 4) / 4, round(angle_deg), normalise).copy()
+    """A line segment of ``length`` px at ``angle_deg`` (0 = horizontal) as a 2D kernel.
+
+    Built by splatting points every 1/8 px bilinearly, so it changes continuously with length
+    and angle (``cv2.line`` quantises both). Sums to 1 with ``normalise``, else to ``length``
+    (about 1 per pixel along the line). Cached on length and angle rounded to 1/8 px and 1°.
+    """
+    return _line_kernel(round(length * 8) / 8, round(angle_deg), normalise).copy()
 
 
 @functools.lru_cache(maxsize=512)
 def _line_kernel(length: float, angle_deg: int, normalise: bool) -> np.ndarray:
-    size = 2 * math.ceil(length / 2) + 1
-    kernel = np.zeros((size, size), np.float32)
+    size = 2 * math.ceil(length / 2 + 0.5) + 1
     c = (size - 1) / 2
-    dx = 0.5 * length * math.cos(math.radians(angle_deg))
-    dy = 0.5 * length * math.sin(math.radians(angle_deg))
-    shift = 4  # cv2 fixed-point sub-pixel bits
-    p1 = (round((c - dx) * 16), round((c - dy) * 16))
-    p2 = (round((c + dx) * 16), round((c + dy) * 16))
-    cv2.line(kernel, p1, p2, 1.0, 1, cv2.LINE_AA, shift)
-    if kernel.sum() == 0:
-        kernel[int(c), int(c)] = 1.0
-    if normalise:
-        kernel /= kernel.sum()
-    return kernel
+    t = np.linspace(-0.5, 0.5, max(2, math.ceil(length * 8) + 1)) * length
+    x = c + t * math.cos(math.radians(angle_deg))
+    y = c + t * math.sin(math.radians(angle_deg))
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = x - x0, y - y0
+    kernel = np.zeros((size, size), np.float64)
+    for dy, dx, weight in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
+                           (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):  # fmt: skip
+        np.add.at(kernel, (y0 + dy, x0 + dx), weight)
+    kernel *= (1.0 if normalise else max(length, 1.0)) / kernel.sum()
+    return kernel.astype(np.float32)
+
+
+def gaussian_peak(sigma: float) -> float:
+    """Centre value of ``cv2.GaussianBlur(delta, (k, k), sigma)`` with ``k = gaussian_size``."""
+    centre = cv2.getGaussianKernel(gaussian_size(sigma), sigma)[gaussian_size(sigma) // 2, 0]
+    return float(centre * centre)
+
+
+def gaussian_size(sigma: float) -> int:
+    """Odd kernel side covering ±3 sigma."""
+    return 2 * math.ceil(3 * sigma) + 1
 
 
 @functools.lru_cache(maxsize=256)

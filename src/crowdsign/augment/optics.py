@@ -30,7 +30,7 @@ def downscale(image: np.ndarray, severity: float, rng: np.random.Generator) -> n
 @register("defocus", group="distance")
 def defocus(image: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
     """Out of focus: convolution with an anti-aliased disk (the lens point-spread function)."""
-    radius = pixels(image, lerp(severity, (0.0, 0.8, 1.3, 1.9, 2.6, 3.4)))
+    radius = pixels(image, lerp(severity, (0.0, 1.1, 1.6, 2.2, 2.9, 3.6)))
     kernel = disk_kernel(round(radius * 20) / 20)
     return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT_101)
 

@@ -15,6 +15,8 @@ import numpy as np
 from crowdsign.augment.family import (
     blend,
     coordinates,
+    gaussian_peak,
+    gaussian_size,
     gray3,
     lerp,
     line_kernel,
@@ -82,9 +84,9 @@ def snow(image: np.ndarray, severity: float, rng: np.random.Generator) -> np.nda
     ys, _ = coordinates(h, w)
     field = smooth_field(rng, h, w, cells=6) + 0.35 * (1.0 - ys / np.float32(h))
 
-    peak = np.float32(2.0 * math.pi * sigma * sigma)  # a lone flake's centre reaches ~1
-    flake_map = cv2.GaussianBlur((flake_draw < flakes).astype(np.float32), (0, 0), sigma)
-    alpha = np.minimum(flake_map * peak, 1.0)
+    k = gaussian_size(sigma)
+    flake_map = cv2.GaussianBlur((flake_draw < flakes).astype(np.float32), (k, k), sigma)
+    alpha = np.minimum(flake_map * np.float32(1.0 / gaussian_peak(sigma)), 1.0)  # centres at 1
     if stuck > 0.0:
         edge = threshold_for_fraction(field, stuck)
         alpha = np.maximum(alpha, np.clip((field - edge) * 25.0 + 0.5, 0.0, 0.95))
