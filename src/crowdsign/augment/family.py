@@ -168,8 +168,12 @@ def _line_kernel(length: float, angle_deg: int, normalise: bool) -> np.ndarray:
     x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
     fx, fy = x - x0, y - y0
     kernel = np.zeros((size, size), np.float64)
-    for dy, dx, weight in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
-                           (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):  # fmt: skip
+    for dy, dx, weight in (
+        (0, 0, (1 - fx) * (1 - fy)),
+        (0, 1, fx * (1 - fy)),
+        (1, 0, (1 - fx) * fy),
+        (1, 1, fx * fy),
+    ):
         np.add.at(kernel, (y0 + dy, x0 + dx), weight)
     kernel *= (1.0 if normalise else max(length, 1.0)) / kernel.sum()
     return kernel.astype(np.float32)
