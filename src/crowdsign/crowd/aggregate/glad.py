@@ -124,26 +124,35 @@ class GLAD(Aggregator):
         )
 
     def _m_step(
-        self, alpha: torch.Tensor, beta: torch.Tensor, q_answer: torch.Tensor
+        self,
+        alpha: torch.Tensor,
+        beta: torch.Tensor,
+        q_answer: torch.Tensor,
+        mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Newton rounds on the expected complete log-likelihood + log prior.
 
-        ``q_answer`` ``(N,)``: posterior probability that each answer is right. With
-        ``x = alpha_w * exp(beta_t)`` the gradient in ``x`` is ``q - sigmoid(x)``; each
-        parameter gets the Gauss–Newton step ``g / h`` with its prior's curvature added.
+        ``q_answer`` ``(N,)``: posterior probability that each answer is right; ``mask``
+        ``(N,)`` bool (optional): only these answers count. With ``x = alpha_w * exp(beta_t)``
+        the gradient in ``x`` is ``q - sigmoid(x)``; each parameter gets the Gauss–Newton step
+        ``g / h`` with its prior's curvature added.
         """
         c = self.coded_
+        keep = None if mask is None else mask.to(q_answer.dtype)
+        if keep is not None:  # q = s = 0 zeroes an answer's gradient and curvature alike
+            q_answer = q_answer * keep
         prec_a, prec_b = self.alpha_prior_std**-2, self.beta_prior_std**-2
         for _ in range(self.m_step_iter):
             eb = beta.exp()[c.task]
             s = torch.sigmoid(alpha[c.worker] * eb)
+            s = s if keep is None else s * keep
             g = segment_sum(c.worker, (q_answer - s) * eb, c.n_workers)
             h = segment_sum(c.worker, s * (1 - s) * eb.square(), c.n_workers)
             g = g - prec_a * (alpha - self.alpha_prior_mean)
             alpha = alpha + (g / (h + prec_a)).clamp(-2.0, 2.0)
 
             x = alpha[c.worker] * eb
-            s = torch.sigmoid(x)
+            s = torch.sigmoid(x) if keep is None else torch.sigmoid(x) * keep
             g = segment_sum(c.task, (q_answer - s) * x, c.n_tasks)
             h = segment_sum(c.task, s * (1 - s) * x.square(), c.n_tasks)
             g = g - prec_b * (beta - self.beta_prior_mean)
@@ -179,6 +188,10 @@ class GLAD(Aggregator):
         self._task_n = self._votes.sum(1)  # (T,)
         self._log_k1 = math.log(max(k - 1, 1))
         n = max(codes.n_answers, 1)
+        if gold is not None:  # anchor: abilities first from the answers on gold tasks alone
+            on_gold = gold[codes.task] >= 0
+            right = (gold[codes.task] == codes.label).float()
+            alpha, beta = self._m_step(alpha, beta, right, on_gold)
         self.loss_history_ = []
         previous = math.inf
         for iteration in range(1, self.n_iter + 1):
