@@ -91,6 +91,16 @@ def test_dawid_skene_fitted_attributes():
     assert diag[types == "reliable"].min() > diag[types == "spammer"].max()
 
 
+def test_smoothing_tempers_a_worker_with_few_answers():
+    rows = [(t, w, t % 2) for t in range(30) for w in ("a", "b", "c")] + [(0, "new", 0)]
+    answers = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    plain = DawidSkene().fit(answers).errors_.loc["new"]
+    smooth = DawidSkene(smoothing=1.0).fit(answers).errors_.loc["new"]
+    assert plain.loc[1, 0] < 1e-6  # maximum likelihood: "new" never errs on class 0
+    assert 0.2 < smooth.loc[1, 0] < 0.5  # one right answer + a pseudo-count per cell
+    assert (smooth.to_numpy() > 0.2).all()  # and class 1, never seen, stays uninformative
+
+
 def test_majority_vote_ties_are_seeded():
     # 200 tasks, each one vote "a" and one vote "b": every task is a tie
     answers = pd.DataFrame(

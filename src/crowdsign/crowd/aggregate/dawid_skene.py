@@ -44,7 +44,7 @@ class _ConfusionEM(Aggregator):
         n_iter: int = 100,
         tol: float = 1e-5,
         *,
-        smoothing: float = 0.01,
+        smoothing: float = 0.0,
         device: str | torch.device | None = None,
         seed: int = 0,
     ) -> None:
@@ -178,15 +178,19 @@ def _posterior(log_joint: torch.Tensor, gold: torch.Tensor | None) -> tuple[torc
 class DawidSkene(_ConfusionEM):
     """Dawid–Skene: each worker has a full confusion matrix, fitted by EM.
 
-    Matches crowd-kit's ``DawidSkene`` (majority-vote start, stop when the objective improves
-    by less than ``tol`` per answer, at most ``n_iter`` iterations, probabilities clipped at
-    1e-10); ``smoothing=0`` reproduces its estimates exactly.
+    Matches crowd-kit's ``DawidSkene``: majority-vote start, the same E- and M-steps
+    (probabilities clipped at 1e-10), at most ``n_iter`` iterations. The stopping rule uses the
+    exact log-likelihood (crowd-kit's ELBO counts the class prior once per answer), so the two
+    may stop an iteration or two apart; labels agree on >= 99.5% of tasks (tested).
 
     Args:
         n_iter: maximum EM iterations.
         tol: stop when the loss (per answer) falls by less than this.
         smoothing: Dirichlet pseudo-count added to every confusion cell and class count (MAP
-            EM); keeps a worker with a few answers from looking perfect.
+            EM); > 0 keeps a worker with a few answers from looking perfect (posteriors less
+            extreme). 0 (default) is crowd-kit's maximum likelihood. Keep it well below the
+            answers per worker and class: with ``K*K`` cells per worker a large value swamps
+            sparse workers.
         device: where to compute; ``None`` keeps the codes' device, ``"auto"`` picks CUDA.
         seed: unused by the EM (deterministic); kept for a uniform constructor.
 
@@ -212,9 +216,9 @@ class OneCoinDawidSkene(_ConfusionEM):
     """One-coin Dawid–Skene: a worker is right with probability ``s_w`` whatever the class, and
     otherwise picks one of the other ``K - 1`` classes uniformly.
 
-    Matches crowd-kit's ``OneCoinDawidSkene`` (``smoothing=0`` reproduces it). Arguments and
-    fitted attributes as :class:`DawidSkene`; ``worker_skills_`` is ``s_w``; ``smoothing`` adds
-    pseudo-answers at chance (``1/K`` right).
+    Matches crowd-kit's ``OneCoinDawidSkene``. Arguments and fitted attributes as
+    :class:`DawidSkene`; ``worker_skills_`` is ``s_w``; ``smoothing`` adds pseudo-answers at
+    chance (``1/K`` right).
     """
 
     def _log_errors(self, counts: torch.Tensor) -> torch.Tensor:
