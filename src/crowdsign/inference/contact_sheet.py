@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-TILE = 96  # px per thumbnail on the sheet
+TILE = 128  # px per thumbnail on the sheet: room for ~21 caption characters
 CAPTION = 26  # px of caption under each thumbnail: p_stop, then the file name
 TITLE = 20  # px of the title over each row
 
@@ -56,7 +56,7 @@ class ExtremeStops:
 def render_sheet(extremes: ExtremeStops, path: Path) -> Path | None:
     """Write the most, then the least confident stop predictions (one row of all of them when
     there are at most ``k``) as a PNG; ``None`` and no file when nothing was predicted stop.
-    Captions give p(stop) and the end of the file name."""
+    Captions give p(stop) and the end of the file's path."""
     if not len(extremes):
         return None
     most = extremes.most
@@ -83,7 +83,8 @@ def render_sheet(extremes: ExtremeStops, path: Path) -> Path | None:
             sheet.paste(tile, (i * TILE, y))
             x = i * TILE + 2
             draw.text((x, y + TILE + 1), f"p_stop {p_stop:.3f}", fill="black", font=font)
-            draw.text((x, y + TILE + 13), os.path.basename(name)[-15:], fill="black", font=font)
+            tail = os.path.join(*Path(name).parts[-2:])[-21:]  # folder/file: GTSRB reuses names
+            draw.text((x, y + TILE + 13), tail, fill="black", font=font)
         y += TILE + CAPTION
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,11 @@ def _data(run: RunFiles) -> list[str]:
         "",
         f"- Source: {SOURCES.get(loader, loader)}; loader `{data.get('_target_')}`.",
     ]
-    details = [f"{k}={data[k]}" for k in DATA_KEYS if data.get(k) is not None]
+    details = [
+        f"{k}={os.path.normpath(data[k]) if k in ('root', 'path') else data[k]}"
+        for k in DATA_KEYS
+        if data.get(k) is not None
+    ]
     if details:
         lines.append("- Settings: " + ", ".join(details) + ".")
     history = run.metrics.get("history") or [{}]
@@ -104,6 +109,10 @@ def _data(run: RunFiles) -> list[str]:
     ]
     lines += ["", "| split | images |", "|---|---:|"]
     lines += [f"| {name} | {_fmt(int(n) if n is not None else None)} |" for name, n in sizes]
+    confusion, names = run.report.get("confusion"), run.report.get("class_names", [])
+    if confusion and len(names) == len(confusion):
+        counts = ", ".join(f"{c} {sum(row)}" for c, row in zip(names, confusion, strict=True))
+        lines += ["", f"Test images per class: {counts}."]
     return lines
 
 
@@ -251,6 +260,9 @@ def _limits(run: RunFiles) -> list[str]:
     n_train = run.metrics.get("n_train")
     if isinstance(n_train, int) and n_train < 1000:
         items.append(f"Small training set: {n_train} images.")
+    test = run.report.get("metrics", {})
+    if test.get("stop_recall") == 0.0:
+        items.append("The model never predicts stop on the test split (stop recall 0).")
     if not run.robustness and not run.robustness_md:
         items.append("Robustness to corruptions (weather, blur, fading...) is not measured here.")
     return ["## Known limits", "", *[f"- {item}" for item in items]]
