@@ -134,7 +134,7 @@ def read_table(
     """
     text = read_text(path, opts.encoding)
     try:
-        header = next(csv.reader(io.StringIO(text), delimiter=sep))
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except csv.Error as e:
         raise CrowdFormatError(path, f"unreadable header ({e})", row="row 1") from None
     names = [h.strip() for h in header]

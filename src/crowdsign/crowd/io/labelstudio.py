@@ -124,15 +124,18 @@ def _task(
         if ann.get("was_cancelled") is True:
             row(here, ref, ann, "", ("cancelled annotation", "was_cancelled", "skipped"))
             continue
-        choices = [
-            c
+        picked = [
+            r["value"].get("choices")
             for r in ann.get("result", [])
             if isinstance(r, dict)
             and r.get("type", "choices") == "choices"
             and (from_name is None or r.get("from_name") == from_name)
             and isinstance(r.get("value"), dict)
-            for c in (r["value"].get("choices") or [])
         ]
+        if any(p is not None and not isinstance(p, list) for p in picked):
+            row(here, ref, ann, "", ("malformed record", "choices", "choices is not a list"))
+            continue
+        choices = [c for p in picked if p for c in p]
         if len(choices) > 1:
             row(here, ref, ann, "", ("ambiguous answer", "choices", f"choices {choices}"))
         elif choices and not isinstance(choices[0], str):
