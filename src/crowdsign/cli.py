@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import hydra
@@ -22,6 +23,8 @@ def run_train(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.training import train as train_fn
 
     metrics = train_fn(cfg)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports
+        return metrics
     out = cfg.paths.output_dir
     log.info(
         "test accuracy %.4f, balanced accuracy %.4f",

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from crowdsign.data.summary import ImageLoadSummary
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class ImageSet:
         return int(self.images.shape[1])
 
     def subset(self, index: np.ndarray) -> ImageSet:
-        """Rows ``index`` (int positions) as a new ImageSet; images stay lazily indexed."""
+        """Rows ``index`` (int positions) as a new ImageSet (images copied into memory)."""
         index = np.asarray(index, dtype=np.int64)
         return ImageSet(
             images=self.images[index],
@@ -73,11 +77,15 @@ class ImageSet:
 
 @dataclass(frozen=True)
 class Splits:
-    """The train/val/test ImageSets of one source; all share ``class_names``."""
+    """The train/val/test ImageSets of one source; all share ``class_names``.
+
+    ``summary`` accounts for files the source read, kept and skipped (real sources).
+    """
 
     train: ImageSet
     val: ImageSet
     test: ImageSet
+    summary: ImageLoadSummary | None = None
 
     def __post_init__(self) -> None:
         names = {self.train.class_names, self.val.class_names, self.test.class_names}

@@ -21,9 +21,10 @@ class SyntheticDataConfig:
     n_val: int = 2_000
     n_test: int = 2_000
     stop_fraction: float = 0.4  # share of stop signs among rendered images
-    seed: int = 0  # world seed: a different seed renders a different world
+    seed: int = 0  # world seed (a different seed renders a different world) and subset seed
     cache_dir: str = "${paths.cache_dir}"
     workers: int = 0  # render processes; 0 = all cores
+    train_size: Any = None  # None | int count | float fraction: nested, stratified subset
 
 
 # --- real sources (issue 5); common keys first, then the source's own ---------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -111,13 +111,6 @@ class ImageLoadSummary:
 
 
 def attach_summary(splits: Splits, summary: ImageLoadSummary) -> Splits:
-    """Return ``splits`` carrying ``summary`` as ``splits.summary`` (logged here too).
-
-    ``Splits`` has no ``summary`` field yet; until it gains one
-    (``summary: ImageLoadSummary | None = None``), the attribute is set on the frozen instance.
-    """
+    """Return ``splits`` carrying ``summary`` as ``splits.summary`` (logged here too)."""
     summary.log()
-    if "summary" in {f.name for f in fields(Splits)}:
-        return replace(splits, summary=summary)
-    object.__setattr__(splits, "summary", summary)  # drop once Splits has the field
-    return splits
+    return replace(splits, summary=summary)

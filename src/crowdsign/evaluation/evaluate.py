@@ -9,8 +9,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from crowdsign.evaluation.report import write_report
+from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.checkpoint import load_checkpoint
-from crowdsign.training.run import evaluate_split
 from crowdsign.training.runtime import configure_threads, resolve_device, resolve_precision
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,23 @@
-"""Training: ``train(cfg) -> dict[str, float]``."""
+"""Training: ``train(cfg) -> dict[str, float]``.
 
-from crowdsign.training.run import train
+``train`` is imported lazily so that light modules (``training.loop``, ``training.checkpoint``)
+can be used by evaluation and inference without pulling in the whole pipeline (and without an
+import cycle through :mod:`crowdsign.evaluation.scoring`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crowdsign.training.run import train
 
 __all__ = ["train"]
+
+
+def __getattr__(name: str):
+    if name == "train":
+        from crowdsign.training.run import train
+
+        return train
+    raise AttributeError(f"module 'crowdsign.training' has no attribute {name!r}")

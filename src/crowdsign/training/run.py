@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,25 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from crowdsign.augment import eval_preset, train_preset
+from crowdsign.augment import train_preset
 from crowdsign.data.imageset import ImageSet, Splits
-from crowdsign.evaluation.metrics import classification_metrics
-from crowdsign.evaluation.report import write_report
+from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
-from crowdsign.training.loop import Precision, predict_proba, train_one_epoch
+from crowdsign.training.distributed import (
+    DistInfo,
+    barrier,
+    broadcast,
+    cleanup,
+    device_for,
+    init_distributed,
+)
+from crowdsign.training.loop import train_one_epoch
+from crowdsign.training.outputs import write_run_outputs
 from crowdsign.training.runtime import (
     configure_threads,
     resolve_device,
@@ -47,47 +55,6 @@ def param_groups(model: nn.Module) -> list[dict[str, Any]]:
         if p.requires_grad:
             (decay if p.ndim > 1 else no_decay).append(p)
     return [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def git_sha() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).parent,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def evaluate_split(
-    model: nn.Module,
-    images: ImageSet,
-    *,
-    precision: Precision,
-    batch_size: int,
-    limit_batches: int = 0,
-    image_size: int,
-) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:
-    """Metrics of ``model`` on ``images`` scored against truth: (metrics, confusion, probs)."""
-    if images.truth is None:
-        raise ValueError("evaluation needs a split with truth labels")
-    transform = None if images.image_size == image_size else eval_preset(image_size=image_size)
-    probs = predict_proba(
-        model,
-        images.images,
-        precision=precision,
-        batch_size=batch_size,
-        transform=transform,
-        limit_batches=limit_batches,
-    )
-    truth = torch.from_numpy(images.truth[: len(probs)])
-    metrics, confusion = classification_metrics(probs, truth, images.class_names)
-    return metrics, confusion, probs
 
 
 def _check_resumable(saved: dict, cfg: DictConfig) -> None:
@@ -115,22 +82,28 @@ def _check_resumable(saved: dict, cfg: DictConfig) -> None:
 
 
 def _build_loader(
-    train: ImageSet, targets: Targets, cfg: DictConfig, device: torch.device
+    train: ImageSet, targets: Targets, cfg: DictConfig, device: torch.device, dist: DistInfo
 ) -> tuple[DataLoader, EpochSampler]:
-    keep = np.flatnonzero(targets.answered)
-    y = targets.soft[keep] if cfg.aggregate.target == "soft" else targets.hard[keep]
+    """Augmented batches of the answered train images; ``trainer.batch_size`` is global."""
     if cfg.aggregate.target not in ("hard", "soft"):
         raise ValueError(f"aggregate.target must be hard or soft, got {cfg.aggregate.target!r}")
+    if cfg.trainer.batch_size % dist.world_size:
+        raise ValueError(
+            f"trainer.batch_size={cfg.trainer.batch_size} must divide by the "
+            f"{dist.world_size} processes"
+        )
+    keep = np.flatnonzero(targets.answered)
+    y = targets.soft[keep] if cfg.aggregate.target == "soft" else targets.hard[keep]
     transform = train_preset(
         preset=cfg.augment.preset, image_size=train.image_size, hflip=cfg.augment.hflip
     )
     images = train.images if len(keep) == len(train) else train.images[keep]
     dataset = AugmentedImages(images, y, transform, seed=cfg.seed)
-    sampler = EpochSampler(len(dataset), seed=cfg.seed)
+    sampler = EpochSampler(len(dataset), seed=cfg.seed, rank=dist.rank, world_size=dist.world_size)
     workers = cfg.trainer.num_workers
     loader = DataLoader(
         dataset,
-        batch_size=cfg.trainer.batch_size,
+        batch_size=cfg.trainer.batch_size // dist.world_size,
         sampler=sampler,
         drop_last=True,
         num_workers=workers,
@@ -142,39 +115,62 @@ def _build_loader(
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
-    """Train the configured model on crowd targets; return the final metrics (flat dict)."""
-    out = Path(cfg.paths.output_dir)
+    """Train the configured model on crowd targets; return the final metrics (flat dict).
+
+    Under ``torchrun`` each process trains on its shard of every batch (DDP, gloo on CPU, NCCL
+    on GPUs); rank 0 alone renders the data first, logs, and writes checkpoints and reports.
+    """
+    dist = init_distributed(cfg.trainer.device)
+    try:
+        return _train(cfg, dist)
+    finally:
+        cleanup(dist)
+
+
+def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
+    out = Path(broadcast(str(cfg.paths.output_dir), dist))  # one run dir for all ranks
     ckpt_dir = out / "checkpoints"
-    device = resolve_device(cfg.trainer.device)
+    device = device_for(dist, resolve_device(cfg.trainer.device))
     configure_threads(cfg.trainer.threads, device)
     precision = resolve_precision(cfg.trainer, device)
     seed_everything(cfg.seed)
     t_start = time.perf_counter()
 
+    if not dist.is_main:
+        barrier(dist)  # wait for rank 0 to render/cache the data
     splits: Splits = instantiate(cfg.data)
+    if dist.is_main:
+        barrier(dist)
     crowd = instantiate(cfg.crowd)(splits.train)
     targets = aggregate_targets(splits.train, crowd, instantiate(cfg.aggregate.estimator))
     label_noise = targets.noise_rate(splits.train.truth)
     t_data = time.perf_counter() - t_start
 
-    logger = RunLogger(out / "tb")
+    logger = RunLogger(out / "tb", enabled=dist.is_main)
+    save = save_checkpoint if dist.is_main else (lambda state, path: None)
     try:
-        for name, md in write_crowd_outputs(out / "crowd", splits.train, crowd, targets).items():
-            logger.text(f"crowd/{name}", md)
+        if dist.is_main:
+            crowd_md = write_crowd_outputs(out / "crowd", splits.train, crowd, targets)
+            for name, md in crowd_md.items():
+                logger.text(f"crowd/{name}", md)
         model = instantiate(cfg.model, num_classes=splits.train.num_classes).to(device)
         if precision.channels_last:
             model = model.to(memory_format=torch.channels_last)
-        loader, sampler = _build_loader(splits.train, targets, cfg, device)
+        loader, sampler = _build_loader(splits.train, targets, cfg, device, dist)
         epochs = cfg.trainer.epochs
         max_steps = cfg.trainer.max_steps or None
-        total_steps = (
-            epochs * len(loader) if max_steps is None else min(max_steps, epochs * len(loader))
-        )
+        total_steps = epochs * len(loader)
+        if max_steps is not None:
+            total_steps = min(max_steps, total_steps)
         optimizer = instantiate(cfg.optim.optimizer)(param_groups(model))
         scheduler = instantiate(cfg.optim.scheduler)(optimizer, total_steps=total_steps)
-        step_model = (
-            torch.compile(model) if cfg.trainer.compile and device.type == "cuda" else model
-        )
+        step_model: nn.Module = model
+        if dist.enabled:
+            step_model = DistributedDataParallel(
+                model, device_ids=[device.index] if device.type == "cuda" else None
+            )
+        if cfg.trainer.compile and device.type == "cuda":  # CPU runs stay eager
+            step_model = torch.compile(step_model)
 
         resolved = OmegaConf.to_container(cfg, resolve=True)
         first_epoch, global_step, best, history = 0, 0, -math.inf, []
@@ -213,9 +209,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
                 grad_clip=cfg.trainer.grad_clip,
                 max_steps=None if max_steps is None else max_steps - global_step,
                 on_step=on_step,
-                progress=cfg.trainer.progress,
+                progress=cfg.trainer.progress and dist.is_main,
                 desc=f"epoch {epoch + 1}/{epochs}",
             )
+            # every rank scores val (cheap, identical weights) so all agree on "best"
             val, confusion, _ = evaluate_split(
                 model,
                 splits.val,
@@ -234,15 +231,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
                     **{f"val/{k}": v for k, v in val.items()},
                 }
             )
-            log.info(
-                "epoch %d/%d  loss %.4f  val acc %.4f  bal acc %.4f  (%.0f img/s)",
-                epoch + 1,
-                epochs,
-                stats["loss"],
-                val["accuracy"],
-                val["balanced_accuracy"],
-                stats["images_per_s"],
-            )
+            if dist.is_main:
+                log.info(
+                    "epoch %d/%d  loss %.4f  val acc %.4f  bal acc %.4f  (%.0f img/s)",
+                    epoch + 1,
+                    epochs,
+                    stats["loss"],
+                    val["accuracy"],
+                    val["balanced_accuracy"],
+                    stats["images_per_s"] * dist.world_size,
+                )
             state = {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -257,9 +255,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
             }
             if val["balanced_accuracy"] > best:
                 best = state["best_metric"] = val["balanced_accuracy"]
-                save_checkpoint(state, ckpt_dir / "best.pt")
-            save_checkpoint(state, ckpt_dir / "last.pt")
+                save(state, ckpt_dir / "best.pt")
+            save(state, ckpt_dir / "last.pt")
         train_seconds = time.perf_counter() - t_train
+        barrier(dist)  # rank 0 has written best.pt
 
         best_state = load_checkpoint(ckpt_dir / "best.pt", map_location=device)
         model.load_state_dict(best_state["model"])
@@ -270,55 +269,28 @@ def train(cfg: DictConfig) -> dict[str, float]:
             batch_size=cfg.trainer.eval_batch_size,
             image_size=splits.train.image_size,
         )
-        write_report(
-            out,
-            title="Test report (best checkpoint)",
-            metrics=test,
-            confusion=confusion,
-            class_names=splits.class_names,
-            context={
-                "checkpoint": str(ckpt_dir / "best.pt"),
-                "split": "test",
-                "best epoch": best_state["epoch"],
-            },
-        )
-        logger.confusion("test/confusion", confusion, splits.class_names, best_state["epoch"])
         metrics: dict[str, float] = {f"test/{k}": v for k, v in test.items()}
         metrics["val/best_balanced_accuracy"] = best
         metrics["train/label_noise"] = float("nan") if label_noise is None else label_noise
         metrics["time/data_s"] = t_data
         metrics["time/train_s"] = train_seconds
         metrics["time/total_s"] = time.perf_counter() - t_start
-        (out / "metrics.json").write_text(
-            json.dumps(
-                {
-                    "metrics": metrics,
-                    "history": history,
-                    "git_sha": git_sha(),
-                    "class_names": list(splits.class_names),
-                    "n_train": len(splits.train),
-                    "n_trained_on": int(targets.answered.sum()),
-                    "device": str(device),
-                },
-                indent=2,
+        if dist.is_main:
+            write_run_outputs(
+                out,
+                cfg,
+                resolved,
+                metrics,
+                history,
+                test,
+                confusion,
+                best_state,
+                splits,
+                targets,
+                device,
+                dist,
+                logger,
             )
-        )
-        logger.hparams(_flat_hparams(resolved), {k: v for k, v in metrics.items() if "/" in k})
     finally:
         logger.close()
     return metrics
-
-
-def _flat_hparams(resolved: dict) -> dict[str, Any]:
-    keep = ("data", "crowd", "aggregate", "augment", "model", "optim", "trainer", "seed")
-    flat: dict[str, Any] = {}
-
-    def walk(prefix: str, node: Any) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), v)
-        else:
-            flat[prefix] = node
-
-    walk("", {k: resolved[k] for k in keep if k in resolved})
-    return flat

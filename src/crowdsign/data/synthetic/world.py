@@ -1,24 +1,22 @@
 """The embedded synthetic stop-sign world: render once, cache, load by memmap.
 
-The cache key is the renderer version plus every argument that changes a pixel, so a changed
-config renders a new world and an unchanged one loads in milliseconds.
+The cache key (see :mod:`crowdsign.data.cache`) is the renderer version plus every argument that
+changes a pixel, so a changed config renders a new world and an unchanged one loads in
+milliseconds.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
-import shutil
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from crowdsign.data.cache import cached_arrays
 from crowdsign.data.imageset import ImageSet, Splits
+from crowdsign.data.splits import apply_train_size
 from crowdsign.data.synthetic.scene import draw_params, render_scene
 from crowdsign.data.synthetic.signs import DRAWERS
 
@@ -72,52 +70,30 @@ def render_split(
     return images, meta
 
 
-def cache_key(**params: object) -> str:
-    blob = json.dumps({"render_version": RENDER_VERSION, **params}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+def render_world(
+    *, sizes: dict[str, int], image_size: int, stop_fraction: float, seed: int, workers: int
+) -> dict[str, np.ndarray]:
+    """Every split as cacheable arrays: ``<split>.images`` and one ``<split>.<meta column>``."""
+    arrays: dict[str, np.ndarray] = {}
+    for split, n in sizes.items():
+        images, meta = render_split(seed, split, n, image_size, stop_fraction, workers)
+        arrays[f"{split}.images"] = images
+        for col in meta.columns:
+            values = meta[col].to_numpy()
+            arrays[f"{split}.{col}"] = values.astype(str) if values.dtype == object else values
+    return arrays
 
 
-def build_world(
-    root: Path,
-    *,
-    sizes: dict[str, int],
-    image_size: int,
-    stop_fraction: float,
-    seed: int,
-    workers: int,
-) -> None:
-    """Render all splits into a temp dir beside ``root`` and rename it into place (atomic)."""
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=root.name + ".tmp-"))
-    try:
-        for split, n in sizes.items():
-            images, meta = render_split(seed, split, n, image_size, stop_fraction, workers)
-            np.save(tmp / f"{split}_images.npy", images)
-            meta.to_csv(tmp / f"{split}_meta.csv", index=False)
-        (tmp / "params.json").write_text(
-            json.dumps(
-                {
-                    "render_version": RENDER_VERSION,
-                    "sizes": sizes,
-                    "image_size": image_size,
-                    "stop_fraction": stop_fraction,
-                    "seed": seed,
-                },
-                indent=2,
-            )
-        )
-        try:
-            os.replace(tmp, root)
-        except OSError:  # another process finished first: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _imageset(root: Path, split: str, task: str) -> ImageSet:
-    images = np.load(root / f"{split}_images.npy", mmap_mode="r")
-    meta = pd.read_csv(root / f"{split}_meta.csv")
+def _imageset(arrays: dict[str, np.ndarray], split: str, task: str) -> ImageSet:
+    images = arrays[f"{split}.images"]
+    prefix = f"{split}."
+    meta = pd.DataFrame(
+        {
+            k[len(prefix) :]: v
+            for k, v in arrays.items()
+            if k.startswith(prefix) and k != f"{split}.images"
+        }
+    )
     kind = meta["kind"].to_numpy()
     if task == "binary":
         class_names: tuple[str, ...] = ("not_stop", "stop")
@@ -147,28 +123,38 @@ def load_synthetic(
     seed: int = 0,
     cache_dir: str = "data/cache",
     workers: int = 0,
+    train_size: int | float | None = None,
 ) -> Splits:
     """The synthetic world's train/val/test splits, rendered on first use and cached.
 
     Every image is a distinct scene (its own group); ``task`` is ``binary`` (not_stop/stop) or
-    ``multiclass`` (:data:`CLASSES`). ``workers=0`` renders on every core.
+    ``multiclass`` (:data:`CLASSES`). ``workers=0`` renders on every core. ``train_size``
+    keeps a nested, class-stratified subset of train (a count or a fraction).
     """
     if task not in ("binary", "multiclass"):
         raise ValueError(f"data.task must be 'binary' or 'multiclass', got {task!r}")
     if not 0.0 <= stop_fraction <= 1.0:
         raise ValueError(f"data.stop_fraction must be in [0, 1], got {stop_fraction}")
     sizes = {"train": n_train, "val": n_val, "test": n_test}
-    key = cache_key(sizes=sizes, image_size=image_size, stop_fraction=stop_fraction, seed=seed)
-    root = Path(cache_dir) / f"synthetic-{key}"
-    if not (root / "params.json").exists():
-        n = sum(sizes.values())
-        log.info("rendering the synthetic world (%d images) into %s", n, root)
-        build_world(
-            root,
+    key = {
+        "source": "synthetic",
+        "render_version": RENDER_VERSION,
+        "sizes": sizes,
+        "image_size": image_size,
+        "stop_fraction": stop_fraction,
+        "seed": seed,
+    }
+    arrays = cached_arrays(
+        cache_dir,
+        key,
+        lambda: render_world(
             sizes=sizes,
             image_size=image_size,
             stop_fraction=stop_fraction,
             seed=seed,
             workers=workers or os.cpu_count() or 1,
-        )
-    return Splits(*(_imageset(root, split, task) for split in ("train", "val", "test")))
+        ),
+        mmap=[f"{split}.images" for split in sizes],
+    )
+    splits = Splits(*(_imageset(arrays, split, task) for split in ("train", "val", "test")))
+    return apply_train_size(splits, train_size, seed)
