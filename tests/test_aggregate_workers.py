@@ -94,7 +94,9 @@ def test_unanimous_answers_cannot_be_judged():
 
 
 def test_write_worker_report(tmp_path, crowd):
-    report = worker_report(crowd.codes, GLAD().fit_codes(crowd.codes), simulated=crowd.workers)
+    simulated = crowd.workers.copy()  # simulate_crowd gives random answerers NaN accuracy
+    simulated.loc[simulated["type"] == "spammer", "accuracy"] = np.nan
+    report = worker_report(crowd.codes, GLAD().fit_codes(crowd.codes), simulated=simulated)
     text = write_worker_report(report, tmp_path / "crowd")
     assert (tmp_path / "crowd" / "workers.md").read_text(encoding="utf-8") == text
     back = pd.read_csv(tmp_path / "crowd" / "workers.csv", index_col="worker")
@@ -102,7 +104,7 @@ def test_write_worker_report(tmp_path, crowd):
     assert "# Worker report" in text and "not a rejection list" in text
     for worker in report.index[report["flagged"]]:
         assert f"| {worker} |" in text
-    assert "Spearman" in text
+    assert "Spearman" in text and "nan" not in text.lower()
 
 
 def test_report_rejects_mismatched_answers(crowd):
