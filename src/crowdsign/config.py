@@ -19,7 +19,11 @@ from crowdsign.augment.schemas import AugmentConfig
 from crowdsign.crowd import schemas as crowd_schemas
 from crowdsign.crowd.schemas import AggregateConfig
 from crowdsign.data import schemas as data_schemas
+from crowdsign.evaluation import schemas as report_schemas
+from crowdsign.inference import schemas as inference_schemas
 from crowdsign.models import schemas as model_schemas
+from crowdsign.training import schemas as training_schemas
+from crowdsign.training.schemas import PathsConfig, TrainerConfig
 
 
 # --- optim ------------------------------------------------------------------------------------
@@ -27,32 +31,6 @@ from crowdsign.models import schemas as model_schemas
 class OptimConfig:
     optimizer: Any = MISSING  # _target_ + _partial_: called with the model's param groups
     scheduler: Any = MISSING  # _target_ + _partial_: called with (optimizer, total_steps)
-
-
-# --- trainer ----------------------------------------------------------------------------------
-@dataclass
-class TrainerConfig:
-    epochs: int = 10
-    batch_size: int = 128
-    eval_batch_size: int = 512
-    num_workers: int = 0  # DataLoader workers; 0 loads in the main process
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | bf16 | fp32
-    channels_last: bool = True  # on CUDA only
-    compile: bool = False
-    label_smoothing: float = 0.0
-    grad_clip: float = 0.0  # max grad norm; 0 disables
-    max_steps: int = 0  # stop after this many optimizer steps (0 = no limit); for smoke runs
-    limit_val_batches: int = 0  # 0 = all
-    log_every: int = 50  # steps between TensorBoard scalars
-    threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
-    progress: bool = True  # tqdm bars
-
-
-@dataclass
-class PathsConfig:
-    cache_dir: str = "${oc.env:CROWDSIGN_CACHE,${hydra:runtime.cwd}/data/cache}"
-    output_dir: str = "${hydra:runtime.output_dir}"
 
 
 # --- roots ------------------------------------------------------------------------------------
@@ -79,6 +57,7 @@ class EvaluateConfig:
     ckpt_path: str = MISSING
     split: str = "test"
     data: Any = None  # None: rebuild the data the checkpoint was trained on
+    report: Any = MISSING  # report group: standard | robustness | scaling
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     task_name: str = "evaluate"
@@ -90,7 +69,14 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="base_train", node=TrainConfig)
     cs.store(name="base_evaluate", node=EvaluateConfig)
-    for package in (data_schemas, crowd_schemas, augment_schemas, model_schemas):
+    for package in (
+        data_schemas,
+        crowd_schemas,
+        augment_schemas,
+        model_schemas,
+        training_schemas,
+        report_schemas,
+        inference_schemas,
+    ):
         package.register(cs)
     cs.store(group="optim", name="base_optim", node=OptimConfig)
-    cs.store(group="trainer", name="base_trainer", node=TrainerConfig)

@@ -1,29 +1,55 @@
-"""``evaluate(cfg)``: score a checkpoint on a split against truth and write a report."""
+"""``evaluate(cfg)``: run the configured report (``report=standard|robustness``) on a checkpoint.
+
+Every report scores against truth. The checkpoint is loaded with ``weights_only=True`` and its
+own config rebuilds the model and (unless ``data=`` overrides it) the data.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from torch import nn
 
+from crowdsign.augment import eval_preset
+from crowdsign.data.imageset import ImageSet
+from crowdsign.evaluation.metrics import stop_index
 from crowdsign.evaluation.report import write_report
+from crowdsign.evaluation.robustness import robustness_report
 from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.checkpoint import load_checkpoint
+from crowdsign.training.loop import Precision
 from crowdsign.training.runtime import configure_threads, resolve_device, resolve_precision
+from crowdsign.training.tensorboard import RunLogger
 
 log = logging.getLogger(__name__)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, float]:
-    """Load ``cfg.ckpt_path`` (weights only), rebuild its data (or ``cfg.data``), report."""
+    """Run ``cfg.report`` (a partial taking the evaluate config) and return its metrics."""
+    return instantiate(cfg.report)(cfg)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A checkpoint's model on its device, and the split to score it on."""
+
+    model: nn.Module
+    images: ImageSet
+    precision: Precision
+    image_size: int
+    epoch: int
+
+
+def load_for_evaluation(cfg: DictConfig) -> Loaded:
     state = load_checkpoint(cfg.ckpt_path)
     trained = OmegaConf.create(state["config"])
     device = resolve_device(cfg.trainer.device)
     configure_threads(cfg.trainer.threads, device)
-    precision = resolve_precision(cfg.trainer, device)
-
     splits = instantiate(cfg.data if cfg.data is not None else trained.data)
     if list(splits.class_names) != list(state["class_names"]):
         raise ValueError(
@@ -32,26 +58,78 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         )
     model = instantiate(trained.model, num_classes=len(state["class_names"]))
     model.load_state_dict(state["model"])
-    model.to(device)
+    return Loaded(
+        model=model.to(device).eval(),
+        images=splits[cfg.split],
+        precision=resolve_precision(cfg.trainer, device),
+        image_size=int(trained.data.image_size),
+        epoch=int(state["epoch"]),
+    )
+
+
+def _context(cfg: DictConfig, loaded: Loaded) -> dict:
+    return {
+        "checkpoint": str(Path(cfg.ckpt_path).resolve()),
+        "split": cfg.split,
+        "epoch": loaded.epoch,
+        "images": len(loaded.images),
+    }
+
+
+def standard_report(cfg: DictConfig) -> dict[str, float]:
+    """Metrics and confusion matrix → report.json, report.md, confusion.png (and stdout)."""
+    loaded = load_for_evaluation(cfg)
     metrics, confusion, _ = evaluate_split(
-        model,
-        splits[cfg.split],
-        precision=precision,
+        loaded.model,
+        loaded.images,
+        precision=loaded.precision,
         batch_size=cfg.trainer.eval_batch_size,
-        image_size=trained.data.image_size,
+        image_size=loaded.image_size,
     )
     md = write_report(
         Path(cfg.paths.output_dir),
         title=f"Evaluation on {cfg.split}",
         metrics=metrics,
         confusion=confusion,
-        class_names=splits.class_names,
-        context={
-            "checkpoint": str(Path(cfg.ckpt_path).resolve()),
-            "split": cfg.split,
-            "epoch": state["epoch"],
-            "images": len(splits[cfg.split]),
-        },
+        class_names=loaded.images.class_names,
+        context=_context(cfg, loaded),
     )
     print(md)
     return metrics
+
+
+def robustness(
+    cfg: DictConfig, *, severities: list[int], families, max_images: int, seed: int
+) -> dict[str, float]:
+    """The corruption benchmark → robustness.{csv,md}, robustness_grid.png, TensorBoard."""
+    loaded = load_for_evaluation(cfg)
+    split = loaded.images
+    if split.truth is None:
+        raise ValueError(f"split {cfg.split!r} has no truth labels to score against")
+    n = len(split) if max_images <= 0 else min(max_images, len(split))
+    images = np.asarray(split.images[:n])
+    if split.image_size != loaded.image_size:
+        resize = eval_preset(image_size=loaded.image_size)
+        images = np.stack([resize(im) for im in images])
+    out = Path(cfg.paths.output_dir)
+    headline = robustness_report(
+        loaded.model,
+        images,
+        split.truth[:n],
+        split.class_names,
+        device=loaded.precision.device,
+        batch_size=cfg.trainer.eval_batch_size,
+        out_dir=out,
+        stop_index=stop_index(split.class_names),
+        seed=seed,
+        severities=tuple(severities),
+        families=None if families is None else list(families),
+    )
+    logger = RunLogger(out / "tb")
+    try:
+        logger.scalars(headline, loaded.epoch, prefix="robustness/")
+        logger.text("robustness", (out / "robustness.md").read_text())
+    finally:
+        logger.close()
+    print((out / "robustness.md").read_text())
+    return headline

@@ -245,6 +245,10 @@ def _write_markdown(
         for key, value in headline.items()
         if key.startswith("group_accuracy/")
     ]
+    lines += ["", "## Corruptions", ""]
+    lines += [
+        f"- `{name}` ({FAMILIES[name].group}): {FAMILIES[name].description}" for name in families
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 

@@ -4,14 +4,9 @@
 from __future__ import annotations
 
 import hydra
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig
 
 from crowdsign.cli import CONFIG_DIR
-from crowdsign.inference import schemas
-
-# until crowdsign.config.register_configs() stores these too; storing twice only overwrites
-schemas.register(ConfigStore.instance())
 
 
 def run_predict(cfg: DictConfig) -> None:

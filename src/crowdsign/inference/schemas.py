@@ -8,7 +8,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from crowdsign.config import PathsConfig, TrainerConfig
+from crowdsign.training.schemas import PathsConfig, TrainerConfig
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What rank 0 writes at the end of a run: report, metrics.json, TensorBoard hparams."""
+"""What rank 0 writes at the end of a run: report, metrics.json, hparams, model card."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from crowdsign.data.imageset import Splits
 from crowdsign.evaluation.report import write_report
+from crowdsign.inference.model_card import write_model_card
 from crowdsign.training.distributed import DistInfo
 from crowdsign.training.targets import Targets
 from crowdsign.training.tensorboard import RunLogger
@@ -77,6 +78,7 @@ def write_run_outputs(
         )
     )
     logger.hparams(flat_hparams(resolved), {k: v for k, v in metrics.items() if "/" in k})
+    write_model_card(out)
 
 
 def flat_hparams(resolved: dict) -> dict[str, Any]:

@@ -153,6 +153,9 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             crowd_md = write_crowd_outputs(out / "crowd", splits.train, crowd, targets)
             for name, md in crowd_md.items():
                 logger.text(f"crowd/{name}", md)
+            if splits.summary is not None:  # files a real source read, kept and skipped
+                (out / "data_summary.json").write_text(json.dumps(splits.summary.to_dict()))
+                logger.text("data/load_summary", splits.summary.to_markdown())
         model = instantiate(cfg.model, num_classes=splits.train.num_classes).to(device)
         if precision.channels_last:
             model = model.to(memory_format=torch.channels_last)

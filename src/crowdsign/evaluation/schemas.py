@@ -1,0 +1,36 @@
+"""Config schemas of the ``report`` group: what ``evaluate.py`` reports.
+
+Each report is a ``_partial_`` function called with the whole evaluate config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+
+@dataclass
+class StandardReportConfig:
+    """Metrics and confusion matrix of a checkpoint on one split."""
+
+    _target_: str = "crowdsign.evaluation.evaluate.standard_report"
+    _partial_: bool = True
+
+
+@dataclass
+class RobustnessReportConfig:
+    """Accuracy under every corruption family × severity (ImageNet-C style, deterministic)."""
+
+    _target_: str = "crowdsign.evaluation.evaluate.robustness"
+    _partial_: bool = True
+    severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    families: Any = None  # None: every family in crowdsign.augment.CORRUPTIONS
+    max_images: int = 2000  # first N images of the split (0: all)
+    seed: int = 0
+
+
+def register(cs: ConfigStore) -> None:
+    cs.store(group="report", name="base_standard", node=StandardReportConfig)
+    cs.store(group="report", name="base_robustness", node=RobustnessReportConfig)
