@@ -106,11 +106,6 @@ def blend(x: np.ndarray, alpha: np.ndarray, colour: Sequence[float] | float) -> 
     return diff
 
 
-def luminance(image: np.ndarray) -> np.ndarray:
-    """(H, W) float32 luma of an RGB image."""
-    return cv2.transform(image.astype(np.float32), LUMA[None, :])
-
-
 @functools.lru_cache(maxsize=32)
 def coordinates(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Read-only (H, 1) row and (1, W) column pixel-centre coordinates, for broadcasting."""

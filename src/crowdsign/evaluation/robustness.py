@@ -97,31 +97,16 @@ def robustness_report(
     was_training = model.training
     model.eval()
     try:
-
-        def score(name: str, group: str, severity: int, batch: np.ndarray) -> tuple[Cell, int]:
-            pred = predict(model, batch, device=device, batch_size=batch_size)
-            cell = Cell(
-                corruption=name,
-                group=group,
-                severity=severity,
-                accuracy=float(np.mean(pred == truth)),
-                stop_recall=float(np.mean(pred[is_stop] == stop_index))
-                if is_stop.any()
-                else math.nan,
-                n_images=len(truth),
-                n_stop=int(is_stop.sum()),
-            )
-            return cell, int(pred[sample])
-
-        clean, clean_pred = score("clean", "clean", 0, images)
+        clean_pred = predict(model, images, device=device, batch_size=batch_size)
+        clean = _cell("clean", "clean", 0, clean_pred, truth, stop_index)
         cells: list[Cell] = []
         grid: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
         for name in families:
             for severity in severities:
                 corrupted = corrupt_batch(images, name, severity, seeds=seeds)
-                cell, pred = score(name, FAMILIES[name].group, severity, corrupted)
-                cells.append(cell)
-                grid[name, severity] = corrupted[sample], pred
+                pred = predict(model, corrupted, device=device, batch_size=batch_size)
+                cells.append(_cell(name, FAMILIES[name].group, severity, pred, truth, stop_index))
+                grid[name, severity] = corrupted[sample], int(pred[sample])
     finally:
         model.train(was_training)
 
@@ -130,7 +115,7 @@ def robustness_report(
     _write_markdown(out_dir / "robustness.md", clean, cells, headline, families, severities, seed)
     _write_grid(
         out_dir / "robustness_grid.png",
-        (images[sample], clean_pred),
+        (images[sample], int(clean_pred[sample])),
         grid,
         families,
         severities,
@@ -138,6 +123,26 @@ def robustness_report(
         int(truth[sample]),
     )
     return headline
+
+
+def _cell(
+    name: str,
+    group: str,
+    severity: int,
+    pred: np.ndarray,
+    truth: np.ndarray,
+    stop_index: int | None,
+) -> Cell:
+    is_stop = truth == stop_index
+    return Cell(
+        corruption=name,
+        group=group,
+        severity=severity,
+        accuracy=float(np.mean(pred == truth)),
+        stop_recall=float(np.mean(pred[is_stop] == stop_index)) if is_stop.any() else math.nan,
+        n_images=len(truth),
+        n_stop=int(is_stop.sum()),
+    )
 
 
 def _headline(
