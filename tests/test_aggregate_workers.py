@@ -82,6 +82,16 @@ def test_few_answers_are_inconclusive_not_flagged():
     assert report["evidence"].str.startswith("inconclusive").sum() >= 5
 
 
+def test_one_certain_disagreement_is_not_a_flag():
+    # "new" answers once, against a certain aggregate: agreement 0 and chance 0, n = 1
+    rows = [(t, w, t % 2) for t in range(20) for w in ("a", "b", "c")] + [(0, "new", 1)]
+    answers = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    codes = encode(answers)
+    report = worker_report(codes, DawidSkene().fit_codes(codes))
+    assert not report.loc["new", "flagged"]
+    assert report.loc["new", "evidence"].startswith("inconclusive")
+
+
 def test_unanimous_answers_cannot_be_judged():
     answers = pd.DataFrame(
         {"task": np.repeat(np.arange(20), 2), "worker": ["a", "b"] * 20, "label": ["s"] * 40}

@@ -114,9 +114,12 @@ def _flag(report: pd.DataFrame, *, kappa_max: float, confidence: float) -> pd.Da
     z = NormalDist().inv_cdf(confidence)
     room = 1.0 - p0
     judgeable = (room > 1e-6) & (n > 0)
-    # standard error of a mean of n values in [0, 1]; the larger of the observed and the
-    # null (chance) binomial variance keeps the bound honest for tiny or extreme workers
-    se = np.sqrt(np.maximum(a * (1 - a), p0 * (1 - p0)) / np.maximum(n, 1))
+    # standard error of the agreement, a mean of n values in [0, 1]: the larger of the null
+    # (chance) variance and the observed one, the latter Agresti–Coull adjusted so that a worker
+    # with 1 answer and a certain aggregate does not get a zero-width interval
+    shrunk = (a * n + z * z / 2) / (n + z * z)
+    var = np.maximum(shrunk * (1 - shrunk), p0 * (1 - p0))
+    se = np.sqrt(var / np.maximum(n, 1))
     safe_room = np.where(judgeable, room, 1.0)
     kappa = np.where(judgeable, (a - p0) / safe_room, 0.0)
     upper = np.where(judgeable, (a + z * se - p0) / safe_room, 1.0)
