@@ -6,6 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import CONFIG_DIR
+from omegaconf import OmegaConf
 
 from crowdsign.augment import PRESETS, FamilyTransform, Preset, eval_preset, train_preset
 from crowdsign.augment.corruptions import corrupt_batch, image_seeds
@@ -147,10 +149,15 @@ def test_corrupt_batch_matches_per_image_seeds_and_seed_prefixes_are_stable():
         corrupt_batch(images, "rain", 3, seeds=seeds[:2])
 
 
-@pytest.mark.parametrize("option", ["none", "light", "default", "heavy"])
-def test_augment_config_group_builds_its_preset(make_cfg, option):
-    cfg = make_cfg("train", [f"augment={option}"])
-    assert cfg.augment.preset == option and cfg.augment.hflip is False
-    assert cfg.augment.strength == 1.0
+def test_every_augment_yaml_names_its_preset():
+    files = sorted((CONFIG_DIR / "augment").glob("*.yaml"))
+    assert {f.stem for f in files} == set(PRESETS)
+    for f in files:
+        assert OmegaConf.load(f).preset == f.stem
+
+
+def test_augment_config_builds_its_preset(make_cfg):
+    cfg = make_cfg("train", ["augment=heavy", "augment.strength=0.5"])
+    assert cfg.augment.preset == "heavy" and cfg.augment.hflip is False
     t = train_preset(**cfg.augment, image_size=32)
     assert t(sign(32), seed=0).shape == (32, 32, 3)
