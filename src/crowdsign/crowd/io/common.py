@@ -97,8 +97,8 @@ _BOMS = (
 )
 
 
-def read_text(path: str | Path, encoding: str | None = None) -> str:
-    """Decode ``path``; a missing, empty or wrongly encoded file raises :class:`CrowdFormatError`."""
+def _load(path: str | Path, encoding: str | None) -> tuple[bytes, str, str]:
+    """``(bytes, encoding, text)``; a missing, empty or wrongly encoded file raises."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
@@ -121,7 +121,20 @@ def read_text(path: str | Path, encoding: str | None = None) -> str:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise CrowdFormatError(path, "the file is empty")
-    return text
+    return data, codecs.lookup(encoding).name, text
+
+
+def read_text(path: str | Path, encoding: str | None = None) -> str:
+    """Decode ``path`` (``encoding`` None: by BOM, else UTF-8), refusing empty files."""
+    return _load(path, encoding)[2]
+
+
+def read_utf8(path: str | Path, encoding: str | None = None) -> bytes:
+    """``path`` checked like :func:`read_text`, as UTF-8 bytes without a BOM (for parsers)."""
+    data, name, text = _load(path, encoding)
+    if name in ("utf-8", "utf-8-sig"):
+        return data.removeprefix(codecs.BOM_UTF8)  # already valid UTF-8: no re-encoding
+    return text.encode("utf-8")
 
 
 def read_table(
@@ -132,9 +145,10 @@ def read_table(
     Rows with more fields than the header are an error naming the line, or with ``skip``
     dropped as ``unparseable row``; blank rows are ignored.
     """
-    text = read_text(path, opts.encoding)
+    data = read_utf8(path, opts.encoding)
+    head = data[: 1 << 16].decode("utf-8", errors="ignore")
     try:
-        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        header = next(csv.reader(io.StringIO(head, newline=""), delimiter=sep))
     except csv.Error as e:
         raise CrowdFormatError(path, f"unreadable header ({e})", row="row 1") from None
     names = [h.strip() for h in header]
@@ -146,7 +160,8 @@ def read_table(
         warnings.simplefilter("always")
         try:
             df = pd.read_csv(
-                io.StringIO(text),
+                io.BytesIO(data),
+                encoding="utf-8",
                 sep=sep,
                 dtype=str,
                 na_filter=False,
@@ -264,9 +279,14 @@ class Checker:
 
     def parse_time(self, values: pd.Series, column: str, fmt: str = "ISO8601") -> pd.Series:
         """UTC timestamps (naive times are taken as UTC); ``""`` is NaT, junk is flagged."""
-        s = values.astype(str).str.strip()
-        t = pd.to_datetime(s.where(s != "", None), utc=True, format=fmt, errors="coerce")
-        bad = (s != "").to_numpy() & t.isna().to_numpy()
+        t = pd.to_datetime(values, utc=True, format=fmt, errors="coerce")
+        odd = np.array(t.isna(), dtype=bool)
+        if odd.any():  # blanks, padded text, junk: the slow path, only for those rows
+            s = values[odd].astype(str).str.strip()
+            fixed = pd.to_datetime(s.where(s != "", None), utc=True, format=fmt, errors="coerce")
+            t = t.fillna(fixed)
+            odd[odd] = (s != "").to_numpy()
+        bad = odd & np.array(t.isna(), dtype=bool)
         self.flag(bad, "unparseable value", column, lambda i: [repr(v) for v in values.iloc[i]])
         return t.dt.as_unit("us")
 

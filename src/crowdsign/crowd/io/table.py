@@ -98,8 +98,8 @@ def finish(
         }
     )
     for name in OPTIONAL:
-        if name in raw.columns:
-            out[name] = raw[name].to_numpy()[keep]
+        if name in raw.columns:  # .array: a tz-aware column as numpy would be Timestamp objects
+            out[name] = raw[name].array[keep]
     answers = canonical(out)
     check.summary.kept = len(answers)
     if answers.empty:
@@ -127,6 +127,6 @@ def canonical(answers: pd.DataFrame) -> pd.DataFrame:
         norm = [None if pd.isna(u) or not str(u).strip() else str(u).strip().lower() for u in uniq]
         out["status"] = pd.array(np.asarray(norm, dtype=object)[codes], dtype="str")
     if "submitted_at" in answers.columns:
-        t = pd.to_datetime(pd.Series(answers["submitted_at"].to_numpy()), utc=True)
-        out["submitted_at"] = t.dt.as_unit("us")
+        t = pd.to_datetime(answers["submitted_at"], utc=True).dt.as_unit("us")
+        out["submitted_at"] = t.array
     return out
