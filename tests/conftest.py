@@ -35,6 +35,18 @@ def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+def compose_config(name: str, overrides: list[str] | tuple = ()) -> DictConfig:
+    """Compose ``configs/<name>.yaml`` as the entry point would, minus the ``hydra`` node."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(name, overrides=list(overrides), return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg.hydra
+    GlobalHydra.instance().clear()
+    return cfg
+
+
 @pytest.fixture
 def make_cfg(tmp_path: Path, cache_dir: Path) -> Callable[..., DictConfig]:
     """``make_cfg("train", ["debug=smoke"], out="run")`` → a composed config, runnable."""
@@ -42,24 +54,25 @@ def make_cfg(tmp_path: Path, cache_dir: Path) -> Callable[..., DictConfig]:
     def _make(
         name: str = "train", overrides: list[str] | tuple = (), out: str = "run"
     ) -> DictConfig:
-        GlobalHydra.instance().clear()
-        with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-            cfg = compose(
-                name,
-                overrides=[
-                    *overrides,
-                    f"paths.output_dir={tmp_path / out}",
-                    f"paths.cache_dir={cache_dir}",
-                ],
-                return_hydra_config=True,
-            )
-        HydraConfig.instance().set_config(cfg)
-        with open_dict(cfg):
-            del cfg.hydra
-        return cfg
+        return compose_config(
+            name,
+            [*overrides, f"paths.output_dir={tmp_path / out}", f"paths.cache_dir={cache_dir}"],
+        )
 
-    yield _make
-    GlobalHydra.instance().clear()
+    return _make
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory, cache_dir) -> tuple[DictConfig, dict[str, float]]:
+    """One ``debug=smoke`` train per session: (its config, its metrics). Treat as read-only;
+    copy the run dir (``cfg.paths.output_dir``) before changing anything in it."""
+    from crowdsign.training import train
+
+    out = tmp_path_factory.mktemp("smoke")
+    cfg = compose_config(
+        "train", ["debug=smoke", f"paths.output_dir={out}", f"paths.cache_dir={cache_dir}"]
+    )
+    return cfg, train(cfg)
 
 
 @pytest.fixture

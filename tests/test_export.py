@@ -15,11 +15,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import CONFIG_DIR, REPO
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
+from conftest import REPO, compose_config
 
 import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
 import crowdsign.inference.export as export_module
@@ -27,32 +23,18 @@ from crowdsign.augment import eval_preset
 from crowdsign.inference import load_model
 from crowdsign.inference.export import OnnxParityError, check_onnx_parity, export
 from crowdsign.models.inputs import hwc_to_chw
-from crowdsign.training import train
 from crowdsign.training.loop import Precision, predict_proba
 
 
-def _compose(name: str, overrides: list[str]):
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(name, overrides, return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg.hydra
-    GlobalHydra.instance().clear()
-    return cfg
-
-
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, cache_dir) -> tuple[Path, Path]:
-    """(checkpoint, model.onnx) of a smoke train, exported once per module."""
-    out = tmp_path_factory.mktemp("smoke")
-    train(
-        _compose(
-            "train", ["debug=smoke", f"paths.output_dir={out}", f"paths.cache_dir={cache_dir}"]
-        )
+def exported(smoke_run, tmp_path_factory) -> tuple[Path, Path]:
+    """(checkpoint, model.onnx) of the session's smoke train, exported once per module."""
+    cfg, _ = smoke_run
+    ckpt = Path(cfg.paths.output_dir) / "checkpoints" / "best.pt"
+    out = tmp_path_factory.mktemp("export")
+    result = export(
+        compose_config("export", [f"ckpt_path={ckpt}", f"paths.output_dir={out}/export"])
     )
-    ckpt = out / "checkpoints" / "best.pt"
-    result = export(_compose("export", [f"ckpt_path={ckpt}", f"paths.output_dir={out}/export"]))
     assert result.path == out / "export" / "model.onnx" and result.checked == 16
     assert result.max_abs_diff < 1e-4
     return ckpt, result.path
@@ -115,7 +97,7 @@ def test_export_refuses_to_finish_when_onnxruntime_disagrees(
 
     monkeypatch.setitem(export_module.EXPORTERS, "onnx", fake_export)
     monkeypatch.setattr(export_module, "run_onnxruntime", faulty_run)
-    cfg = _compose("export", [f"ckpt_path={ckpt}", f"paths.output_dir={tmp_path}"])
+    cfg = compose_config("export", [f"ckpt_path={ckpt}", f"paths.output_dir={tmp_path}"])
     match = "differ from PyTorch" if fault == "perturbed" else "shape"
     with pytest.raises(OnnxParityError, match=match):
         export(cfg)
@@ -125,9 +107,9 @@ def test_export_refuses_to_finish_when_onnxruntime_disagrees(
 def test_unknown_format_and_missing_checkpoint_are_clear(exported, tmp_path):
     ckpt, _ = exported
     with pytest.raises(ValueError, match="tflite"):
-        export(_compose("export", [f"ckpt_path={ckpt}", "format=tflite"]))
+        export(compose_config("export", [f"ckpt_path={ckpt}", "format=tflite"]))
     with pytest.raises(FileNotFoundError, match="nope.pt"):
-        export(_compose("export", [f"ckpt_path={tmp_path / 'nope.pt'}"]))
+        export(compose_config("export", [f"ckpt_path={tmp_path / 'nope.pt'}"]))
 
 
 @pytest.mark.slow

@@ -10,11 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import CONFIG_DIR
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
 
 from crowdsign.crowd.answers import CrowdLabels, LoadSummary
 from crowdsign.crowd.cost import CostModel
@@ -23,32 +18,13 @@ from crowdsign.evaluation.robustness import robustness_report
 from crowdsign.inference import load_model
 from crowdsign.inference.model_card import render_model_card, write_model_card
 from crowdsign.inference.run_files import RunFiles
-from crowdsign.training import train
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory, cache_dir) -> Path:
-    """The run directory of a smoke train (synthetic, simulated crowd, majority vote)."""
-    out = tmp_path_factory.mktemp("smoke")
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(
-            "train",
-            ["debug=smoke", f"paths.output_dir={out}", f"paths.cache_dir={cache_dir}"],
-            return_hydra_config=True,
-        )
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg.hydra
-    GlobalHydra.instance().clear()
-    train(cfg)
-    return out
 
 
 @pytest.fixture
 def run_copy(smoke_run, tmp_path) -> Path:
     """A copy of the smoke run that a test may add files to or delete files from."""
-    return Path(shutil.copytree(smoke_run, tmp_path / "run", ignore=shutil.ignore_patterns("tb")))
+    run_dir = smoke_run[0].paths.output_dir
+    return Path(shutil.copytree(run_dir, tmp_path / "run", ignore=shutil.ignore_patterns("tb")))
 
 
 def test_card_states_the_runs_facts(run_copy):
@@ -71,7 +47,7 @@ def test_card_states_the_runs_facts(run_copy):
         "AdamW(lr=0.003",
         f"| balanced accuracy | {test['balanced_accuracy']:.3f} |",
         "one training run (seed 0)",
-        "No cost report in this run",
+        "effective hourly wage",  # every run prices its crowd labels (crowd/cost.json)
         "Robustness to corruptions (weather, blur, fading...) is not measured",
         "Trained and tested only on synthetic rendered images",
         "The training labels are simulated",

@@ -11,11 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import CONFIG_DIR, REPO
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
+from conftest import REPO
 from PIL import Image
 
 import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
@@ -25,7 +21,6 @@ from crowdsign.inference import load_model
 from crowdsign.inference.contact_sheet import ExtremeStops
 from crowdsign.inference.inputs import resolve_inputs
 from crowdsign.inference.predict import predict
-from crowdsign.training import train
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.loop import Precision, predict_proba
 
@@ -33,22 +28,10 @@ CPU = Precision(device=torch.device("cpu"), autocast_dtype=None, channels_last=F
 
 
 @pytest.fixture(scope="module")
-def smoke_ckpt(tmp_path_factory, cache_dir) -> Path:
-    """``checkpoints/best.pt`` of a smoke train (binary, 32 px), once per module."""
-    out = tmp_path_factory.mktemp("smoke")
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(
-            "train",
-            ["debug=smoke", f"paths.output_dir={out}", f"paths.cache_dir={cache_dir}"],
-            return_hydra_config=True,
-        )
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg.hydra
-    GlobalHydra.instance().clear()
-    train(cfg)
-    return out / "checkpoints" / "best.pt"
+def smoke_ckpt(smoke_run) -> Path:
+    """``checkpoints/best.pt`` of the session's smoke train (binary, 32 px)."""
+    cfg, _ = smoke_run
+    return Path(cfg.paths.output_dir) / "checkpoints" / "best.pt"
 
 
 def _image(path: Path, rng: np.random.Generator, size: tuple[int, int]) -> None:

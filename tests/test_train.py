@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -19,16 +21,9 @@ from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 SMOKE = ["debug=smoke"]
 
 
-@pytest.fixture
-def smoke_run(make_cfg):
-    cfg = make_cfg("train", SMOKE)
-    metrics = train(cfg)
-    return cfg, metrics
-
-
 def test_smoke_train_writes_outputs_and_loss_decreases(smoke_run):
     cfg, metrics = smoke_run
-    out = __import__("pathlib").Path(cfg.paths.output_dir)
+    out = Path(cfg.paths.output_dir)
     for f in [
         "checkpoints/last.pt",
         "checkpoints/best.pt",
@@ -74,11 +69,11 @@ def test_resume_after_kill_matches_uninterrupted_run(make_cfg, smoke_run, monkey
         assert resumed[k] == uninterrupted[k], k
 
 
-def test_resume_with_a_different_config_is_refused(make_cfg, smoke_run):
+def test_resume_with_a_different_config_is_refused(make_cfg, smoke_run, tmp_path):
     cfg, _ = smoke_run
-    out = cfg.paths.output_dir.split("/")[-1]
+    shutil.copytree(cfg.paths.output_dir, tmp_path / "copy")
     with pytest.raises(ValueError, match="optim"):
-        train(make_cfg("train", [*SMOKE, "resume=true", "optim.optimizer.lr=0.5"], out=out))
+        train(make_cfg("train", [*SMOKE, "resume=true", "optim.optimizer.lr=0.5"], out="copy"))
 
 
 def test_evaluate_writes_report(make_cfg, smoke_run):
@@ -87,9 +82,7 @@ def test_evaluate_writes_report(make_cfg, smoke_run):
     ecfg = make_cfg("evaluate", [f"ckpt_path={ckpt}"], out="eval")
     result = evaluate(ecfg)
     assert result["accuracy"] == pytest.approx(metrics["test/accuracy"])
-    report = json.loads(
-        (__import__("pathlib").Path(ecfg.paths.output_dir) / "report.json").read_text()
-    )
+    report = json.loads((Path(ecfg.paths.output_dir) / "report.json").read_text())
     assert report["class_names"] == ["not_stop", "stop"]
     assert sum(map(sum, report["confusion"])) == 128
     for key in ("balanced_accuracy", "stop_precision", "stop_recall", "stop_f1", "ece"):

@@ -30,9 +30,18 @@ class EpochSampler(Sampler[tuple[int, int]]):
     """
 
     def __init__(
-        self, n: int, *, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1
+        self,
+        n: int,
+        *,
+        seed: int,
+        shuffle: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+        weights: torch.Tensor | None = None,
     ) -> None:
-        self.n, self.seed, self.shuffle = n, seed, shuffle
+        """``weights`` ``(n,)``: draw each epoch's n samples with replacement in proportion
+        (class-balanced sampling) instead of a permutation."""
+        self.n, self.seed, self.shuffle, self.weights = n, seed, shuffle, weights
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
 
@@ -43,8 +52,10 @@ class EpochSampler(Sampler[tuple[int, int]]):
         return self.n // self.world_size
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
-        if self.shuffle:
-            g = torch.Generator().manual_seed(sample_seed(self.seed, self.epoch, -1 % 2**31))
+        g = torch.Generator().manual_seed(sample_seed(self.seed, self.epoch, -1 % 2**31))
+        if self.weights is not None:
+            order = torch.multinomial(self.weights, self.n, replacement=True, generator=g)
+        elif self.shuffle:
             order = torch.randperm(self.n, generator=g)
         else:
             order = torch.arange(self.n)

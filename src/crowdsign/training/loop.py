@@ -31,9 +31,16 @@ class Precision:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
 
-def loss_fn(logits: torch.Tensor, target: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+def loss_fn(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    label_smoothing: float,
+    class_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Cross-entropy against class indices ``(B,)`` or class probabilities ``(B, C)``."""
-    return F.cross_entropy(logits.float(), target, label_smoothing=label_smoothing)
+    return F.cross_entropy(
+        logits.float(), target, weight=class_weights, label_smoothing=label_smoothing
+    )
 
 
 def train_one_epoch(
@@ -44,6 +51,7 @@ def train_one_epoch(
     *,
     precision: Precision,
     label_smoothing: float = 0.0,
+    class_weights: torch.Tensor | None = None,
     grad_clip: float = 0.0,
     max_steps: int | None = None,
     on_step=None,
@@ -68,7 +76,7 @@ def train_one_epoch(
         target = target.to(precision.device, non_blocking=True)
         with precision.autocast():
             logits = model(x)
-        loss = loss_fn(logits, target, label_smoothing)
+        loss = loss_fn(logits, target, label_smoothing, class_weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip > 0:

@@ -18,6 +18,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
+from crowdsign.data.balance import balanced_sampler_weights
+from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
 from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.batches import AugmentedImages, EpochSampler
@@ -45,6 +47,7 @@ from crowdsign.training.tensorboard import RunLogger
 log = logging.getLogger(__name__)
 
 # keys whose change does not change the result, so resuming with them changed is fine
+BALANCE = ("none", "weights", "sampler")
 RESUME_IGNORED = ("resume", "trainer.progress", "trainer.num_workers", "trainer.threads", "paths")
 
 
@@ -87,6 +90,8 @@ def _build_loader(
     """Augmented batches of the answered train images; ``trainer.batch_size`` is global."""
     if cfg.aggregate.target not in ("hard", "soft"):
         raise ValueError(f"aggregate.target must be hard or soft, got {cfg.aggregate.target!r}")
+    if cfg.trainer.balance not in BALANCE:
+        raise ValueError(f"trainer.balance must be one of {BALANCE}, got {cfg.trainer.balance!r}")
     if cfg.trainer.batch_size % dist.world_size:
         raise ValueError(
             f"trainer.batch_size={cfg.trainer.batch_size} must divide by the "
@@ -99,7 +104,12 @@ def _build_loader(
     )
     images = train.images if len(keep) == len(train) else train.images[keep]
     dataset = AugmentedImages(images, y, transform, seed=cfg.seed)
-    sampler = EpochSampler(len(dataset), seed=cfg.seed, rank=dist.rank, world_size=dist.world_size)
+    weights = None
+    if cfg.trainer.balance == "sampler":
+        weights = torch.from_numpy(balanced_sampler_weights(targets.hard[keep])).double()
+    sampler = EpochSampler(
+        len(dataset), seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, weights=weights
+    )
     workers = cfg.trainer.num_workers
     loader = DataLoader(
         dataset,
@@ -167,6 +177,12 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             total_steps = min(max_steps, total_steps)
         optimizer = instantiate(cfg.optim.optimizer)(param_groups(model))
         scheduler = instantiate(cfg.optim.scheduler)(optimizer, total_steps=total_steps)
+        class_weights = None
+        if cfg.trainer.balance == "weights":  # weights from the targets trained on, not truth
+            hard = targets.hard[targets.answered]
+            class_weights = torch.as_tensor(
+                class_weights_for(hard, splits.train.num_classes), device=device
+            )
         step_model: nn.Module = model
         if dist.enabled:
             step_model = DistributedDataParallel(
@@ -209,6 +225,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 scheduler,
                 precision=precision,
                 label_smoothing=cfg.trainer.label_smoothing,
+                class_weights=class_weights,
                 grad_clip=cfg.trainer.grad_clip,
                 max_steps=None if max_steps is None else max_steps - global_step,
                 on_step=on_step,

@@ -19,6 +19,7 @@ class TrainerConfig:
     channels_last: bool = True  # on CUDA only
     compile: bool = False
     label_smoothing: float = 0.0
+    balance: str = "none"  # none | weights (class-weighted loss) | sampler (class-balanced draws)
     grad_clip: float = 0.0  # max grad norm; 0 disables
     max_steps: int = 0  # stop after this many optimizer steps (0 = no limit); for smoke runs
     limit_val_batches: int = 0  # 0 = all
