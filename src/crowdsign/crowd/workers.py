@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from crowdsign.crowd.aggregate.base import Aggregator, segment_sum
+from crowdsign.crowd.aggregate.base import Aggregator, flat_index, segment_sum, take
 from crowdsign.crowd.answers import CodedAnswers
 
 CONSTANT_SHARE = 0.95  # a worker giving one label this often is called out in the evidence
@@ -64,11 +64,13 @@ def worker_report(
     ones = torch.ones(c.n_answers, device=c.task.device)
     n = segment_sum(c.worker, ones, w)
     per = n.clamp_min(1.0)
-    agreement = segment_sum(c.worker, (fitted.hard_labels()[c.task] == c.label).float(), w) / per
+    hard = take(fitted.hard_labels(), c.task)
+    agreement = segment_sum(c.worker, (hard == c.label).float(), w) / per
 
     loo = fitted.loo_posteriors().float()  # (N, K)
     loo_agreement = segment_sum(c.worker, loo.gather(1, c.label[:, None])[:, 0], w) / per
-    label_share = segment_sum(c.worker * k + c.label, ones, w * k).view(w, k) / per[:, None]
+    pair = flat_index(c.worker, c.label, k)
+    label_share = segment_sum(pair, ones, w * k).view(w, k) / per[:, None]
     others = torch.zeros(w, k, device=loo.device).index_add_(0, c.worker, loo) / per[:, None]
     chance = (label_share * others).sum(1)
 

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import torch
 
+from crowdsign.crowd.aggregate.base import flat_index
 from crowdsign.crowd.answers import CodedAnswers
+
+
+def _narrowest_int(n: int) -> torch.dtype:
+    """The smallest signed int dtype holding ``0..n-1``: narrow keys sort ~3x faster."""
+    return torch.int16 if n < 2**15 else torch.int32 if n < 2**31 else torch.int64
 
 
 def _csr(rows: torch.Tensor, cols: torch.Tensor, n_rows: int, n_cols: int) -> torch.Tensor:
@@ -32,14 +38,16 @@ def _csr(rows: torch.Tensor, cols: torch.Tensor, n_rows: int, n_cols: int) -> to
     """
     values = torch.ones(rows.numel(), dtype=torch.float32, device=rows.device)
     if rows.is_cuda:
-        key, count = torch.unique(rows * n_cols + cols, sorted=True, return_counts=True)
+        key, count = torch.unique(flat_index(rows, cols, n_cols), sorted=True, return_counts=True)
         rows = torch.div(key, n_cols, rounding_mode="floor")
         cols, values = key - rows * n_cols, count.float()
     elif rows.numel() > 1 and not bool((rows[1:] >= rows[:-1]).all()):
-        narrow = rows.to(torch.int32) if n_rows < 2**31 else rows  # int32 sorts ~3x faster
-        cols = cols[torch.sort(narrow, stable=True).indices]
+        order = torch.sort(rows.to(_narrowest_int(n_rows)), stable=True).indices
+        cols = torch.index_select(cols, 0, order)
     crow = torch.zeros(n_rows + 1, dtype=torch.int64, device=rows.device)
     crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
+    if max(n_rows, n_cols, cols.numel()) < 2**31:  # int32 indices: no per-product conversion
+        crow, cols = crow.to(torch.int32), cols.to(torch.int32)
     with warnings.catch_warnings():
         # torch warns once per process that CSR is "beta"; the products used here are stable.
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
@@ -66,7 +74,7 @@ class Incidence:
 
     @classmethod
     def of(cls, codes: CodedAnswers) -> Incidence:
-        pair = codes.worker * codes.n_classes + codes.label
+        pair = flat_index(codes.worker, codes.label, codes.n_classes)
         n_pairs = codes.n_workers * codes.n_classes
         return cls(
             by_task=_csr(codes.task, pair, codes.n_tasks, n_pairs),

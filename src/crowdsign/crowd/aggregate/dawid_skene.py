@@ -19,8 +19,10 @@ from crowdsign.crowd.aggregate.base import (
     Aggregator,
     check_gold,
     clamp_gold,
+    flat_index,
     normalise_rows,
     resolve_device,
+    take,
     vote_counts,
 )
 from crowdsign.crowd.answers import CodedAnswers
@@ -157,9 +159,9 @@ class _ConfusionEM(Aggregator):
     def loo_posteriors(self) -> torch.Tensor:
         """``(n_answers, n_classes)`` posterior of each answer's task without that answer."""
         c = self.coded_
-        own = self._log_err[c.worker * c.n_classes + c.label]
-        q = torch.softmax(self._log_joint[c.task] - own, dim=1)
-        return q if self.gold_ is None else clamp_gold(q, self.gold_[c.task])
+        own = take(self._log_err, flat_index(c.worker, c.label, c.n_classes))
+        q = torch.softmax(take(self._log_joint, c.task) - own, dim=1)
+        return q if self.gold_ is None else clamp_gold(q, take(self.gold_, c.task))
 
 
 def _posterior(log_joint: torch.Tensor, gold: torch.Tensor | None) -> tuple[torch.Tensor, float]:

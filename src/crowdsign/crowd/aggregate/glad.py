@@ -15,8 +15,10 @@ from crowdsign.crowd.aggregate.base import (
     Aggregator,
     check_gold,
     clamp_gold,
+    flat_index,
     resolve_device,
     segment_sum,
+    take,
     vote_counts,
     worker_accuracy,
 )
@@ -101,7 +103,7 @@ class GLAD(Aggregator):
         true) = log sigmoid(x)``. With a given other class true it is ``log sigmoid(x) - x -
         log(K - 1)``."""
         c = self.coded_
-        x = alpha[c.worker] * beta.exp()[c.task]
+        x = take(alpha, c.worker) * take(beta.exp(), c.task)
         return x, F.logsigmoid(x)
 
     def _log_joint(self, alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
@@ -143,15 +145,15 @@ class GLAD(Aggregator):
             q_answer = q_answer * keep
         prec_a, prec_b = self.alpha_prior_std**-2, self.beta_prior_std**-2
         for _ in range(self.m_step_iter):
-            eb = beta.exp()[c.task]
-            s = torch.sigmoid(alpha[c.worker] * eb)
+            eb = take(beta.exp(), c.task)
+            s = torch.sigmoid(take(alpha, c.worker) * eb)
             s = s if keep is None else s * keep
             g = segment_sum(c.worker, (q_answer - s) * eb, c.n_workers)
             h = segment_sum(c.worker, s * (1 - s) * eb.square(), c.n_workers)
             g = g - prec_a * (alpha - self.alpha_prior_mean)
             alpha = alpha + (g / (h + prec_a)).clamp(-2.0, 2.0)
 
-            x = alpha[c.worker] * eb
+            x = take(alpha, c.worker) * eb
             s = torch.sigmoid(x) if keep is None else torch.sigmoid(x) * keep
             g = segment_sum(c.task, (q_answer - s) * x, c.n_tasks)
             h = segment_sum(c.task, s * (1 - s) * x.square(), c.n_tasks)
@@ -183,14 +185,15 @@ class GLAD(Aggregator):
 
         alpha = torch.full((codes.n_workers,), self.alpha_prior_mean, device=dev)
         beta = torch.full((codes.n_tasks,), self.beta_prior_mean, device=dev)
-        self._flat = codes.task * k + codes.label
+        self._flat = flat_index(codes.task, codes.label, k)
         self._votes = vote_counts(codes)  # (T, K)
         self._task_n = self._votes.sum(1)  # (T,)
         self._log_k1 = math.log(max(k - 1, 1))
         n = max(codes.n_answers, 1)
         if gold is not None:  # anchor: abilities first from the answers on gold tasks alone
-            on_gold = gold[codes.task] >= 0
-            right = (gold[codes.task] == codes.label).float()
+            gold_answer = take(gold, codes.task)
+            on_gold = gold_answer >= 0
+            right = (gold_answer == codes.label).float()
             alpha, beta = self._m_step(alpha, beta, right, on_gold)
         self.loss_history_ = []
         previous = math.inf
@@ -202,7 +205,7 @@ class GLAD(Aggregator):
             if previous - loss < self.tol or iteration == self.n_iter:
                 break
             previous = loss
-            alpha, beta = self._m_step(alpha, beta, q.reshape(-1)[self._flat])
+            alpha, beta = self._m_step(alpha, beta, take(q.reshape(-1), self._flat))
 
         self.worker_alpha_, self.task_beta_ = alpha, beta
         self.posteriors_ = q
@@ -233,5 +236,5 @@ class GLAD(Aggregator):
         own = (log_right - x - self._log_k1)[:, None].expand(-1, c.n_classes).clone()
         own.scatter_(1, c.label[:, None], log_right[:, None])
         log_joint = self._log_joint(self.worker_alpha_, self.task_beta_)
-        q = torch.softmax(log_joint[c.task] - own, dim=1)
-        return q if self.gold_ is None else clamp_gold(q, self.gold_[c.task])
+        q = torch.softmax(take(log_joint, c.task) - own, dim=1)
+        return q if self.gold_ is None else clamp_gold(q, take(self.gold_, c.task))

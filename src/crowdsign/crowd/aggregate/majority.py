@@ -14,6 +14,7 @@ from crowdsign.crowd.aggregate.base import (
     normalise_rows,
     resolve_device,
     segment_sum,
+    take,
     vote_counts,
 )
 from crowdsign.crowd.answers import CodedAnswers
@@ -48,13 +49,13 @@ class _Votes(Aggregator):
         own = torch.nn.functional.one_hot(c.label, c.n_classes).float()
         if self._weight is not None:
             own = own * self._weight[:, None]
-        q = normalise_rows((self._scores[c.task] - own).clamp_min(0.0))
-        return q if self.gold_ is None else clamp_gold(q, self.gold_[c.task])
+        q = normalise_rows((take(self._scores, c.task) - own).clamp_min(0.0))
+        return q if self.gold_ is None else clamp_gold(q, take(self.gold_, c.task))
 
 
 def agreement(codes: CodedAnswers, labels: torch.Tensor) -> torch.Tensor:
     """``(n_workers,)`` share of each worker's answers equal to ``labels`` ``(n_tasks,)``."""
-    agree = (labels[codes.task] == codes.label).float()
+    agree = (take(labels, codes.task) == codes.label).float()
     n = segment_sum(codes.worker, torch.ones_like(agree), codes.n_workers)
     return segment_sum(codes.worker, agree, codes.n_workers) / n.clamp_min(1.0)
 
@@ -102,5 +103,5 @@ class Wawa(_Votes):
         self.coded_, self.gold_ = codes, gold
         majority = MajorityVote(seed=self.seed).fit_codes(codes, gold)
         self.worker_skills_ = majority.worker_skills_
-        self._vote(codes, gold, self.worker_skills_[codes.worker])
+        self._vote(codes, gold, take(self.worker_skills_, codes.worker))
         return self
