@@ -103,7 +103,7 @@ def test_evaluate_checkpoint_of_another_task_is_clear(make_cfg, smoke_run):
         [
             f"ckpt_path={ckpt}",
             "data=synthetic",
-            "data.task=multiclass",
+            "task=multiclass",
             "data.image_size=32",
             "data.n_train=256",
             "data.n_val=128",
@@ -170,3 +170,23 @@ def test_cli_entry_points(tmp_path, cache_dir):
         cwd=tmp_path,
     )
     assert bad.returncode != 0 and "epoch" in bad.stderr
+
+
+def test_evaluate_on_another_source_uses_the_checkpoints_task(make_cfg, smoke_run):
+    cfg, _ = smoke_run
+    ckpt = f"{cfg.paths.output_dir}/checkpoints/best.pt"
+    ecfg = make_cfg(
+        "evaluate",
+        [
+            f"ckpt_path={ckpt}",
+            "data=synthetic",
+            "data.image_size=32",
+            "data.seed=5",
+            "data.n_train=64",
+            "data.n_val=64",
+            "data.n_test=64",
+        ],
+        out="eval_other",
+    )
+    result = evaluate(ecfg)
+    assert ecfg.task == "binary" and result["n"] == 64

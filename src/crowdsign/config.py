@@ -46,6 +46,7 @@ class TrainConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     experiment: Any = None
     debug: Any = None
+    task: str = "binary"  # binary (not_stop/stop) | multiclass; every data source reads it
     seed: int = 0
     resume: bool = False
     task_name: str = "train"
@@ -58,6 +59,7 @@ class EvaluateConfig:
     split: str = "test"
     data: Any = None  # None: rebuild the data the checkpoint was trained on
     report: Any = MISSING  # report group: standard | robustness | scaling
+    task: Any = None  # with data=<source>: None scores the checkpoint's own task
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     task_name: str = "evaluate"

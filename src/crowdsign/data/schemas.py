@@ -15,7 +15,7 @@ class SyntheticDataConfig:
     """The embedded synthetic stop-sign world (:func:`crowdsign.data.synthetic.load_synthetic`)."""
 
     _target_: str = "crowdsign.data.synthetic.load_synthetic"
-    task: str = "binary"  # binary (not_stop/stop) | multiclass (every rendered class)
+    task: str = "${task}"  # binary (not_stop/stop) | multiclass (every rendered class)
     image_size: int = 64
     n_train: int = 10_000
     n_val: int = 2_000
@@ -33,7 +33,7 @@ class GtsrbDataConfig:
     """GTSRB in torchvision's layout (:func:`crowdsign.data.gtsrb.load_gtsrb`)."""
 
     _target_: str = "crowdsign.data.gtsrb.load_gtsrb"
-    task: str = "binary"  # binary (not_stop/stop) | multiclass (43 GTSRB classes)
+    task: str = "${task}"  # binary (not_stop/stop) | multiclass (43 GTSRB classes)
     image_size: int = 32  # cached side; GTSRB files are 35x35
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
     seed: int = 0  # split and subset seed
@@ -50,7 +50,7 @@ class FolderDataConfig:
     """An ImageFolder tree (:func:`crowdsign.data.folder.load_folder`)."""
 
     _target_: str = "crowdsign.data.folder.load_folder"
-    task: str = "binary"
+    task: str = "${task}"  # binary | multiclass (the top-level task)
     image_size: int = 64
     train_size: Any = None
     seed: int = 0
@@ -68,7 +68,7 @@ class CocoDataConfig:
     """Stop-sign and negative crops from COCO (:func:`crowdsign.data.coco.load_coco`)."""
 
     _target_: str = "crowdsign.data.coco.load_coco"
-    task: str = "binary"  # multiclass: background + COCO categories
+    task: str = "${task}"  # multiclass: background + COCO categories
     image_size: int = 64
     train_size: Any = None
     seed: int = 0
@@ -92,7 +92,7 @@ class ManifestDataConfig:
     """A CSV/Parquet table of ``path,label[,group][,split]`` (:mod:`crowdsign.data.manifest`)."""
 
     _target_: str = "crowdsign.data.manifest.load_manifest"
-    task: str = "binary"
+    task: str = "${task}"  # binary | multiclass (the top-level task)
     image_size: int = 64
     train_size: Any = None
     seed: int = 0

@@ -50,11 +50,13 @@ def load_for_evaluation(cfg: DictConfig) -> Loaded:
     trained = OmegaConf.create(state["config"])
     device = resolve_device(cfg.trainer.device)
     configure_threads(cfg.trainer.threads, device)
-    splits = instantiate(cfg.data if cfg.data is not None else trained.data)
+    if cfg.data is not None and cfg.task is None:
+        cfg.task = trained.data.task  # another source, scored on the checkpoint's own task
+    splits = instantiate(trained.data if cfg.data is None else cfg.data)
     if list(splits.class_names) != list(state["class_names"]):
         raise ValueError(
             f"checkpoint {cfg.ckpt_path} predicts classes {state['class_names']} but the data "
-            f"has {list(splits.class_names)}: a checkpoint of another task (data.task?)"
+            f"has {list(splits.class_names)}: a checkpoint of another task (task=?)"
         )
     model = instantiate(trained.model, num_classes=len(state["class_names"]))
     model.load_state_dict(state["model"])

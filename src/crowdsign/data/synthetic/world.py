@@ -132,7 +132,7 @@ def load_synthetic(
     keeps a nested, class-stratified subset of train (a count or a fraction).
     """
     if task not in ("binary", "multiclass"):
-        raise ValueError(f"data.task must be 'binary' or 'multiclass', got {task!r}")
+        raise ValueError(f"task must be 'binary' or 'multiclass', got {task!r}")
     if not 0.0 <= stop_fraction <= 1.0:
         raise ValueError(f"data.stop_fraction must be in [0, 1], got {stop_fraction}")
     sizes = {"train": n_train, "val": n_val, "test": n_test}
