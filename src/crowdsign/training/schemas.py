@@ -17,7 +17,7 @@ class TrainerConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | bf16 | fp32
     channels_last: bool = True  # on CUDA only
-    compile: bool = False
+    compile: bool = True  # torch.compile on CUDA; CPU runs stay eager
     label_smoothing: float = 0.0
     balance: str = "none"  # none | weights (class-weighted loss) | sampler (class-balanced draws)
     grad_clip: float = 0.0  # max grad norm; 0 disables
