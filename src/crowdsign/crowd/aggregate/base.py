@@ -183,12 +183,6 @@ def vote_counts(codes: CodedAnswers, weights: torch.Tensor | None = None) -> tor
     )
 
 
-def tie_break_noise(shape: tuple[int, ...], seed: int, device: torch.device) -> torch.Tensor:
-    """Uniform noise in ``[0, 1e-3)`` to break ties between equal vote counts, seeded."""
-    g = torch.Generator(device="cpu").manual_seed(seed)
-    return (torch.rand(shape, generator=g) * 1e-3).to(device)
-
-
 def argmax_random_ties(scores: torch.Tensor, seed: int) -> torch.Tensor:
     """``(n_tasks,)`` argmax of ``scores`` ``(n_tasks, n_classes)``; exact ties broken at random.
 
