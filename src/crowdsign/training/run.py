@@ -99,9 +99,7 @@ def _build_loader(
         )
     keep = np.flatnonzero(targets.answered)
     y = targets.soft[keep] if cfg.aggregate.target == "soft" else targets.hard[keep]
-    transform = train_preset(
-        preset=cfg.augment.preset, image_size=train.image_size, hflip=cfg.augment.hflip
-    )
+    transform = train_preset(**cfg.augment, image_size=train.image_size)
     images = train.images if len(keep) == len(train) else train.images[keep]
     dataset = AugmentedImages(images, y, transform, seed=cfg.seed)
     weights = None
