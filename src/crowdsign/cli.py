@@ -21,9 +21,12 @@ register_configs()
 
 def run_train(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.training import train as train_fn
+    from crowdsign.training.sweep import in_multirun, sweep_job
 
-    metrics = train_fn(cfg)
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports
+    is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
+    # a sweep job is skipped if finished, and a failure is recorded instead of raised
+    metrics = sweep_job(cfg, train_fn, is_main=is_main) if in_multirun() else train_fn(cfg)
+    if not is_main:
         return metrics
     out = cfg.paths.output_dir
     log.info(

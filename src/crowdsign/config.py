@@ -59,6 +59,7 @@ class EvaluateConfig:
     split: str = "test"
     data: Any = None  # None: rebuild the data the checkpoint was trained on
     report: Any = MISSING  # report group: standard | robustness | scaling
+    sweep_dir: str | None = None  # report=scaling: the multirun dir to report on
     task: Any = None  # with data=<source>: None scores the checkpoint's own task
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)

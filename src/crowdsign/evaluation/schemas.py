@@ -34,3 +34,18 @@ class RobustnessReportConfig:
 def register(cs: ConfigStore) -> None:
     cs.store(group="report", name="base_standard", node=StandardReportConfig)
     cs.store(group="report", name="base_robustness", node=RobustnessReportConfig)
+    cs.store(group="report", name="base_scaling", node=ScalingReportConfig)
+
+
+@dataclass
+class ScalingReportConfig:
+    """The scaling study over a sweep dir (``sweep_dir=``): CSV, Markdown, PNG, TensorBoard."""
+
+    _target_: str = "crowdsign.evaluation.scaling.report.scaling_report"
+    _partial_: bool = True
+    metric: str = "test/accuracy"  # the learning curve's y; error = 1 - metric
+    bootstrap: int = 200  # seed resamples for the fits' uncertainty
+    clean_max_noise: float = 0.01  # label noise up to which a curve is the noise tax's reference
+    budgets: Any = None  # list of dollars; None: 4 budgets spanning the measured costs
+    seed: int = 0  # bootstrap seed
+    out_dir: str | None = None  # None: <sweep_dir>/report

@@ -1,0 +1,132 @@
+"""The scaling report's figures (PNG, matplotlib without pyplot's global state).
+
+- ``learning_curves.png``: metric vs train size (log axis), one panel per option, one line per
+  condition with a ±1 std band over seeds and the fitted power law dashed;
+- ``heatmap.png``: mean metric over size × condition, one panel per option;
+- ``cost.png``: metric vs labeling cost (log axis), one panel per condition and pay basis, one
+  line per option.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from crowdsign.evaluation.scaling.fit import CurveFit
+from crowdsign.evaluation.scaling.summary import size_label
+
+
+def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[Figure, list]:
+    cols = min(n, 4)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(width * cols, height * rows), dpi=110, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _band(ax, x: np.ndarray, mean: np.ndarray, std: np.ndarray, label: str, colour) -> None:
+    order = np.argsort(x)
+    x, mean, std = x[order], mean[order], np.nan_to_num(std[order])
+    ax.plot(x, mean, "o-", color=colour, label=label, lw=1.5, ms=3)
+    ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.18, lw=0)
+
+
+def plot_learning_curves(
+    summary: pd.DataFrame, fits: dict[Hashable, CurveFit], metric: str, path: Path
+) -> Path:
+    """Metric vs size per option, a line and seed band per condition, fits dashed."""
+    options = sorted(summary["option"].unique())
+    conditions = sorted(summary["condition"].unique())
+    colours = {c: f"C{i % 10}" for i, c in enumerate(conditions)}
+    fig, axes = _grid(len(options))
+    for ax, option in zip(axes, options, strict=True):
+        for condition, cell in summary[summary["option"] == option].groupby("condition"):
+            cell = cell[cell["n_runs"] > 0]
+            if cell.empty:
+                continue
+            x = cell["size"].to_numpy(dtype=float)
+            _band(
+                ax,
+                x,
+                cell[f"{metric}_mean"].to_numpy(dtype=float),
+                cell[f"{metric}_std"].to_numpy(dtype=float),
+                str(condition),
+                colours[condition],
+            )
+            curve = fits.get((condition, option))
+            if curve is not None and math.isfinite(curve.fit.b):
+                xs = np.geomspace(x.min(), x.max(), 64)
+                ax.plot(xs, 1 - curve.fit.error(xs), "--", color=colours[condition], lw=1)
+        ax.set_xscale("log", base=2)
+        ax.set_title(option)
+        ax.set_xlabel("train images (log)")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    if axes:
+        axes[0].legend(fontsize=7, title="condition (dashed: fit)", title_fontsize=7)
+    fig.suptitle(f"{metric} vs train size (band: ±1 std over seeds)")
+    fig.savefig(path)
+    return path
+
+
+def plot_heatmap(summary: pd.DataFrame, metric: str, path: Path) -> Path:
+    """Mean ``metric`` over size × condition, one panel per option."""
+    options = sorted(summary["option"].unique())
+    fig, axes = _grid(len(options), width=5.0, height=0.5 + 0.45 * summary["condition"].nunique())
+    for ax, option in zip(axes, options, strict=True):
+        table = summary[summary["option"] == option].pivot_table(
+            index="condition", columns="size", values=f"{metric}_mean", dropna=False
+        )
+        values = table.to_numpy(dtype=float)
+        ax.imshow(values, cmap="viridis", vmin=np.nanmin(summary[f"{metric}_mean"]), vmax=1.0)
+        ax.set_xticks(range(table.shape[1]), [size_label(s) for s in table.columns], rotation=45)
+        ax.set_yticks(range(table.shape[0]), list(table.index))
+        for (i, j), v in np.ndenumerate(values):
+            if math.isfinite(v):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="w")
+        ax.set_title(option)
+        ax.set_xlabel("train images")
+    fig.suptitle(f"mean {metric}: size × noise")
+    fig.savefig(path)
+    return path
+
+
+def plot_cost(summary: pd.DataFrame, metric: str, path: Path) -> Path:
+    """Metric vs labeling cost per condition (columns) and pay basis (rows), line per option."""
+    conditions = sorted(summary["condition"].unique())
+    bases = [("cost", "platform pay"), ("fair_cost", "fair wage")]
+    cols = max(len(conditions), 1)
+    fig = Figure(figsize=(4.2 * cols, 3.4 * 2), dpi=110, layout="constrained")
+    axes = fig.subplots(2, cols, squeeze=False)
+    options = sorted(summary["option"].unique())
+    colours = {o: f"C{i % 10}" for i, o in enumerate(options)}
+    for j, condition in enumerate(conditions):
+        for i, (cost, basis) in enumerate(bases):
+            ax = axes[i][j]
+            for option, cell in summary[summary["condition"] == condition].groupby("option"):
+                cell = cell[(cell["n_runs"] > 0) & (cell[f"{cost}_mean"] > 0)]
+                if not cell.empty:
+                    _band(
+                        ax,
+                        cell[f"{cost}_mean"].to_numpy(dtype=float),
+                        cell[f"{metric}_mean"].to_numpy(dtype=float),
+                        cell[f"{metric}_std"].to_numpy(dtype=float),
+                        str(option),
+                        colours[option],
+                    )
+            ax.set_xscale("log")
+            ax.set_title(f"{condition} — {basis}", fontsize=9)
+            ax.set_xlabel("labeling cost ($, log)")
+            ax.set_ylabel(metric)
+            ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{metric} vs labeling cost")
+    fig.savefig(path)
+    return path

@@ -1,0 +1,243 @@
+"""``python evaluate.py report=scaling sweep_dir=<multirun dir>``: the scaling study's report.
+
+Writes to ``<sweep_dir>/report/``: ``runs.csv`` (one row per run), ``summary.csv`` (mean ± std
+over seeds per cell), ``fits.csv``, ``noise_tax.csv``, ``budget.csv``, ``report.md``, three
+PNG figures and ``tb/`` (TensorBoard's HParams view over the sweep). A partial sweep (runs
+still going, failed or never started) gives a partial report that says what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Hashable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+
+from crowdsign.evaluation.scaling import markdown as md
+from crowdsign.evaluation.scaling.budget import budget_table
+from crowdsign.evaluation.scaling.collect import Sweep, collect
+from crowdsign.evaluation.scaling.fit import CurveFit, fit_curves, noise_tax_table
+from crowdsign.evaluation.scaling.plots import plot_cost, plot_heatmap, plot_learning_curves
+from crowdsign.evaluation.scaling.summary import CELL, add_labels, fmt, summarize
+from crowdsign.training.tensorboard import RunLogger
+
+log = logging.getLogger(__name__)
+CURVE = ["condition", "option"]
+
+
+def scaling_report(
+    cfg: DictConfig,
+    *,
+    metric: str = "test/accuracy",
+    bootstrap: int = 200,
+    clean_max_noise: float = 0.01,
+    budgets: list[float] | None = None,
+    seed: int = 0,
+    out_dir: str | None = None,
+) -> dict[str, float]:
+    """The report over ``cfg.sweep_dir`` (the ``report`` group's partial; see module doc)."""
+    if not cfg.get("sweep_dir"):
+        raise ValueError("report=scaling needs sweep_dir=<a multirun dir of train.py -m>")
+    sweep = collect(cfg.sweep_dir)
+    out = Path(out_dir) if out_dir else sweep.root / "report"
+    headline = write_scaling_report(
+        sweep,
+        out,
+        metric=metric,
+        n_boot=bootstrap,
+        clean_max_noise=clean_max_noise,
+        budgets=None if budgets is None else [float(b) for b in budgets],
+        seed=seed,
+    )
+    print((out / "report.md").read_text())
+    print(f"scaling report: {out}/report.md")
+    return headline
+
+
+def write_scaling_report(
+    sweep: Sweep,
+    out: Path,
+    *,
+    metric: str = "test/accuracy",
+    n_boot: int = 200,
+    clean_max_noise: float = 0.01,
+    budgets: list[float] | None = None,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Write every report file of ``sweep`` into ``out``; return headline numbers."""
+    out.mkdir(parents=True, exist_ok=True)
+    runs = add_labels(sweep.runs)
+    runs.drop(columns=["overrides"], errors="ignore").to_csv(out / "runs.csv", index=False)
+    summary = summarize(runs)
+    summary.to_csv(out / "summary.csv", index=False)
+    done = runs[(runs["status"] == "done") & runs["size"].notna()] if not runs.empty else runs
+
+    fits: dict[Hashable, CurveFit] = {}
+    tax = pd.DataFrame()
+    reference = None
+    noise_of: dict[Hashable, str] = {}
+    if not done.empty:
+        fits = fit_curves(done, CURVE, metric=metric, n_boot=n_boot, seed=seed)
+        noise_of = _label_noise(done)
+        reference = clean_reference(done, fits, clean_max_noise)
+        if reference is not None:
+            sizes = sorted(done["size"].unique())
+            at = sorted({sizes[len(sizes) // 2], sizes[-1]})
+            k_of = {key: _first_k(group) for key, group in done.groupby(CURVE)}
+            tax = noise_tax_table(fits, reference, at, k_of)
+    _fits_frame(fits).to_csv(out / "fits.csv", index=False)
+    tax.to_csv(out / "noise_tax.csv", index=False)
+    budget = (
+        budget_table(
+            done, condition=["condition"], option=["option"], metric=metric, budgets=budgets
+        )
+        if not done.empty
+        else pd.DataFrame()
+    )
+    budget.to_csv(out / "budget.csv", index=False)
+
+    figures = []
+    if not summary.empty and (summary["n_runs"] > 0).any():
+        plotted = summary[summary["n_runs"] > 0]
+        figures = [
+            plot_learning_curves(plotted, fits, metric, out / "learning_curves.png"),
+            plot_heatmap(plotted, metric, out / "heatmap.png"),
+            plot_cost(plotted, metric, out / "cost.png"),
+        ]
+    write_hparams(done, out / "tb")
+
+    lines = [f"# Scaling study: {sweep.root}", ""]
+    lines += md.status_lines(sweep, runs)
+    lines += [
+        f"- y: {metric} on the test split against truth; error = 1 − {metric}",
+        "- every number: mean ± std over seeds (runs that went in)",
+        "",
+    ]
+    if not summary.empty:
+        lines += md.volume_by_noise(
+            summary, metric, "Test accuracy" if metric == "test/accuracy" else metric
+        )
+        lines += md.volume_by_noise(summary, "test/stop_recall", "Stop-sign recall")
+        lines += md.k_by_method(
+            summary, metric, "Test accuracy" if metric == "test/accuracy" else metric
+        )
+    lines += md.fit_lines(fits, noise_of)
+    lines += md.tax_lines(tax, reference, noise_of)
+    lines += md.budget_lines(budget, metric)
+    lines += md.runs_per_cell(summary, _missing_per_cell(sweep, runs)) if not summary.empty else []
+    lines += md.failed_lines(runs)
+    lines += md.missing_lines(sweep, runs)
+    if figures:
+        lines += ["## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figures] + [""]
+    (out / "report.md").write_text("\n".join(lines))
+
+    counts = runs["status"].value_counts() if not runs.empty else pd.Series(dtype=int)
+    headline = {
+        "runs/done": float(counts.get("done", 0)),
+        "runs/failed": float(counts.get("failed", 0)),
+        "runs/incomplete": float(counts.get("incomplete", 0)),
+        "runs/missing": float(len(sweep.missing)),
+    }
+    if not done.empty:
+        headline[f"best/{metric}"] = float(summary[f"{metric}_mean"].max())
+    log.info("scaling report: %s", out / "report.md")
+    return headline
+
+
+def clean_reference(
+    done: pd.DataFrame, fits: dict[Hashable, CurveFit], clean_max_noise: float
+) -> Hashable | None:
+    """The noise tax's reference curve: the least noisy curve with a fit, cheapest k first.
+
+    Clean means mean measured ``train/label_noise`` ≤ ``clean_max_noise``; if no curve is that
+    clean, the least noisy one is used (and named in the report).
+    """
+    stats = done.groupby(CURVE).agg(noise=("train/label_noise", "mean"), k=("k", "first"))
+    stats["runs"] = done.groupby(CURVE).size()
+    stats = stats[[math.isfinite(fits[i].fit.b) for i in stats.index]]
+    if stats.empty:
+        return None
+    stats["clean"] = stats["noise"].fillna(np.inf) <= clean_max_noise
+    stats = stats.sort_values(["clean", "noise", "k", "runs"], ascending=[False, True, True, False])
+    return stats.index[0]
+
+
+def _first_k(group: pd.DataFrame) -> float:
+    k = float(group["k"].iloc[0]) if "k" in group else math.nan
+    return k if math.isfinite(k) and k > 0 else 1.0
+
+
+def _label_noise(done: pd.DataFrame) -> dict[Hashable, str]:
+    """Measured target noise vs truth per curve (all its runs), formatted."""
+    out = {}
+    for key, group in done.groupby(CURVE):
+        x = group["train/label_noise"].to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        out[key] = (
+            fmt(float(x.mean()), float(x.std(ddof=1)) if x.size > 1 else math.nan, x.size)
+            if x.size
+            else "–"
+        )
+    return out
+
+
+def _fits_frame(fits: dict[Hashable, CurveFit]) -> pd.DataFrame:
+    rows = []
+    for (condition, option), curve in sorted(fits.items()):
+        row = {
+            "condition": condition,
+            "option": option,
+            "n_runs": curve.n_runs,
+            "n_seeds": curve.n_seeds,
+        }
+        for name in "abc":
+            row[name] = getattr(curve.fit, name)
+            row[f"{name}_std"] = curve.std(name)
+            row[f"{name}_lo"], row[f"{name}_hi"] = curve.interval(name)
+        row["rmse"] = curve.fit.rmse
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _missing_per_cell(sweep: Sweep, runs: pd.DataFrame) -> dict[tuple, int]:
+    """Never-started runs counted against the (condition, option, size) of their cell."""
+    if sweep.missing.empty or runs.empty:
+        return {}
+    key_of = {r["cell"]: tuple(r[c] for c in CELL) for _, r in runs.iterrows()}
+    counts: dict[tuple, int] = {}
+    for cell in sweep.missing["cell"]:
+        if cell in key_of:
+            counts[key_of[cell]] = counts.get(key_of[cell], 0) + 1
+    return counts
+
+
+def write_hparams(done: pd.DataFrame, tb_dir: Path) -> None:
+    """One TensorBoard HParams entry per finished run: its axes and its test metrics."""
+    axes = ["size", "crowd", "noise", "k", "method", "variant", "seed"]
+    metrics = [
+        "test/accuracy",
+        "test/balanced_accuracy",
+        "test/stop_recall",
+        "train/label_noise",
+        "cost",
+    ]
+    for i, (_, r) in enumerate(done.iterrows()):
+        hparams = {a: _scalar(r.get(a)) for a in axes if a in r}
+        values = {m: float(r[m]) for m in metrics if m in r and math.isfinite(float(r[m]))}
+        logger = RunLogger(tb_dir / f"run{i:05d}")
+        try:
+            logger.hparams(hparams, values)
+        finally:
+            logger.close()
+
+
+def _scalar(x: object) -> int | float | str:
+    if isinstance(x, bool | int | str):
+        return x
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else "none"
+    return "none" if x is None else str(x)

@@ -1,0 +1,174 @@
+"""``evaluate.py report=scaling`` on a sweep dir of fabricated runs with known learning curves."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from crowdsign.evaluation.evaluate import evaluate
+from crowdsign.evaluation.scaling.collect import collect, planned_jobs
+
+SIZES = (100, 200, 400, 800, 1600)
+NOISES = (0.0, 0.2)
+SEEDS = (0, 1, 2)
+SHIFT = {0.0: 1.0, 0.2: 2.5}  # noise 0.2 needs 2.5x the images for the same error
+A, B, C = 0.8, 0.45, 0.03
+FAILED = (0.2, 1600, 2)  # noise, size, seed
+NEVER_STARTED = (0.2, 1600, 1)
+UNFINISHED = (0.0, 1600, 2)
+
+
+def _overrides(noise: float, size: int, seed: int) -> list[str]:
+    return [f"data.train_size={size}", f"crowd.noise={noise}", f"seed={seed}", "crowd=uniform"]
+
+
+def _write_run(root: Path, noise: float, size: int, seed: int, status: str = "done") -> Path:
+    overrides = _overrides(noise, size, seed)
+    cell = ",".join(sorted(o for o in overrides if not o.startswith("seed=")))
+    run = root / cell / f"seed={seed}"
+    (run / ".hydra").mkdir(parents=True)
+    config = {
+        "seed": seed,
+        "data": {"train_size": size, "task": "binary"},
+        "crowd": {"_target_": "x.simulate_uniform", "noise": noise, "labels_per_image": 1},
+        "aggregate": {"target": "hard"},
+        "trainer": {"epochs": 3, "label_smoothing": 0.0},
+        "paths": {"output_dir": "${hydra:runtime.output_dir}"},  # unresolvable offline
+    }
+    choices = {"crowd": "uniform", "aggregate": "mv", "data": "synthetic", "model": "tiny_cnn"}
+    (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    hydra = {"hydra": {"runtime": {"choices": choices}}}
+    (run / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(hydra))
+    if status == "done":
+        jitter = 0.002 * (seed - 1)
+        err = A * (size / SHIFT[noise]) ** -B + C + jitter
+        metrics = {
+            "test/accuracy": 1 - err,
+            "test/balanced_accuracy": 1 - err,
+            "test/stop_recall": 1 - 1.5 * err,
+            "train/label_noise": noise,
+            "time/total_s": 1.0,
+        }
+        record = {"metrics": metrics, "n_train": size, "git_sha": "0123456789abcdef"}
+        (run / "metrics.json").write_text(json.dumps(record))
+        (run / "crowd").mkdir()
+        cost = {"total": size * 0.012, "fair_total": size * 0.02, "answers": size}
+        (run / "crowd" / "cost.json").write_text(json.dumps({"report": cost}))
+    elif status == "failed":
+        error = {"type": "ValueError", "message": "noise too high\nsecond line", "traceback": "..."}
+        (run / "error.json").write_text(json.dumps(error))
+    return run
+
+
+@pytest.fixture
+def sweep_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "sweep"
+    for noise in NOISES:
+        for size in SIZES:
+            for seed in SEEDS:
+                point = (noise, size, seed)
+                if point == NEVER_STARTED:
+                    continue
+                status = {FAILED: "failed", UNFINISHED: "incomplete"}.get(point, "done")
+                _write_run(root, *point, status=status)
+    plan = {
+        "hydra": {
+            "sweeper": {
+                "_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
+                "params": {
+                    "data.train_size": ",".join(map(str, SIZES)),
+                    "crowd.noise": "0.0,0.2",
+                    "seed": "0,1,2",
+                },
+            },
+            "overrides": {"task": ["crowd=uniform"]},
+        }
+    }
+    (root / "multirun.yaml").write_text(yaml.safe_dump(plan))
+    return root
+
+
+def test_planned_jobs_follow_the_basic_sweeper(sweep_dir):
+    jobs = planned_jobs(sweep_dir)
+    assert len(jobs) == len(SIZES) * len(NOISES) * len(SEEDS)
+    assert frozenset(_overrides(*NEVER_STARTED)) in jobs
+
+
+def test_collect_reads_status_axes_and_cost(sweep_dir):
+    sweep = collect(sweep_dir)
+    runs = sweep.runs
+    assert len(runs) == 29
+    assert runs["status"].value_counts().to_dict() == {"done": 27, "failed": 1, "incomplete": 1}
+    done = runs[runs["status"] == "done"]
+    assert set(done["crowd"]) == {"uniform"} and set(done["method"]) == {"mv"}
+    assert set(done["k"]) == {1.0} and set(done["noise"]) == {0.0, 0.2}
+    assert (done["cost"] == done["size"] * 0.012).all()
+    failed = runs[runs["status"] == "failed"].iloc[0]
+    assert failed["error_type"] == "ValueError" and failed["error_message"] == "noise too high"
+    assert failed["size"] == 1600  # from the config: a failed run has no metrics
+    assert list(sweep.missing["seed"]) == ["1"]
+
+
+def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
+    cfg = make_cfg("evaluate", ["report=scaling", f"sweep_dir={sweep_dir}", "report.bootstrap=100"])
+    headline = evaluate(cfg)  # ckpt_path stays ??? : a scaling report needs no checkpoint
+    out = sweep_dir / "report"
+    assert headline["runs/done"] == 27 and headline["runs/failed"] == 1
+    assert headline["runs/incomplete"] == 1 and headline["runs/missing"] == 1
+    for name in ("runs.csv", "summary.csv", "fits.csv", "noise_tax.csv", "budget.csv"):
+        assert (out / name).is_file(), name
+    for name in ("learning_curves.png", "heatmap.png", "cost.png"):
+        assert (out / name).stat().st_size > 10_000, name
+    assert list((out / "tb").rglob("events.out.tfevents.*"))
+
+    summary = pd.read_csv(out / "summary.csv")
+    cell = summary[(summary["condition"] == "uniform 0.2") & (summary["size"] == 1600)].iloc[0]
+    assert (cell["n_runs"], cell["n_failed"], cell["n_incomplete"]) == (1, 1, 0)
+    full = summary[(summary["condition"] == "uniform 0") & (summary["size"] == 100)].iloc[0]
+    assert full["n_runs"] == 3
+    expected = 1 - (A * 100.0**-B + C)
+    assert full["test/accuracy_mean"] == pytest.approx(expected, abs=1e-9)
+    assert full["test/accuracy_std"] == pytest.approx(0.002, rel=1e-6)
+
+    fits = pd.read_csv(out / "fits.csv").set_index("condition")
+    assert fits.loc["uniform 0", "b"] == pytest.approx(B, abs=0.05)
+    assert fits.loc["uniform 0", "c"] == pytest.approx(C, abs=0.01)
+    assert fits.loc["uniform 0", "n_runs"] == 14 and fits.loc["uniform 0", "n_seeds"] == 3
+    assert fits.loc["uniform 0", "b_std"] > 0
+
+    tax = pd.read_csv(out / "noise_tax.csv")
+    assert tax["multiplier"].to_numpy() == pytest.approx([2.5, 2.5], rel=0.1)
+
+    md = (out / "report.md").read_text()
+    assert "**partial sweep**" in md
+    assert "27 finished**, 1 failed, 1 started but unfinished, 1 not started; planned: 30" in md
+    missing = md.split("## What is missing")[1]
+    assert "crowd.noise=0.2,crowd=uniform,data.train_size=1600`: seed 1" in missing
+    assert "crowd.noise=0.0,crowd=uniform,data.train_size=1600/seed=2" in missing  # unfinished
+    failed = md.split("## What failed")[1].split("\n## ")[0]
+    assert "data.train_size=1600/seed=2`: ValueError: noise too high" in failed
+    assert "| 1/3 |" in md.split("## Runs per cell")[1]  # the cell with a failure and a gap
+    assert "Reference (clean) curve: **uniform 0, k=1 mv**" in md
+    clean_800 = 1 - (A * 800.0**-B + C)
+    volume = md.split("## Test accuracy by volume × noise")[1].split("\n## ")[0]
+    assert f"| 800 | {clean_800:.3f} ± 0.002 (3) |" in volume  # mean ± std (runs)
+    assert not any(math.isnan(v) for v in headline.values())
+
+
+def test_report_on_an_empty_or_missing_dir(make_cfg, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cfg = make_cfg("evaluate", ["report=scaling", f"sweep_dir={empty}"])
+    headline = evaluate(cfg)
+    md = (empty / "report" / "report.md").read_text()
+    assert headline["runs/done"] == 0 and "0 finished" in md and "plan is unknown" in md
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        evaluate(make_cfg("evaluate", ["report=scaling", f"sweep_dir={tmp_path / 'nowhere'}"]))
+    with pytest.raises(ValueError, match="sweep_dir"):
+        evaluate(make_cfg("evaluate", ["report=scaling"]))

@@ -1,0 +1,222 @@
+"""Sweep jobs: skip finished runs, resume cut-off ones, record failures; the sweep configs."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CONFIG_DIR, REPO
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
+
+import crowdsign.training
+from crowdsign.cli import run_train
+from crowdsign.training import sweep
+from crowdsign.training.sweep import sweep_job
+
+STORED = {"test/accuracy": 0.9, "test/balanced_accuracy": 0.85}
+
+
+def _cfg(run_dir: Path):
+    return OmegaConf.create({"paths": {"output_dir": str(run_dir)}, "resume": False})
+
+
+def _never(cfg):
+    raise AssertionError("a finished run must not train again")
+
+
+def test_finished_run_is_skipped_with_its_stored_metrics(tmp_path):
+    (tmp_path / "metrics.json").write_text(json.dumps({"metrics": STORED, "history": []}))
+    before = (tmp_path / "metrics.json").stat().st_mtime_ns
+    assert sweep_job(_cfg(tmp_path), _never) == STORED
+    assert (tmp_path / "metrics.json").stat().st_mtime_ns == before
+
+
+def test_failure_is_recorded_and_returns_nan(tmp_path):
+    def boom(cfg):
+        raise ValueError("crowd.noise=0.9 is too high")
+
+    metrics = sweep_job(_cfg(tmp_path), boom)
+    assert math.isnan(metrics["test/balanced_accuracy"]) and math.isnan(metrics["test/accuracy"])
+    error = json.loads((tmp_path / "error.json").read_text())
+    assert error["type"] == "ValueError"
+    assert error["message"] == "crowd.noise=0.9 is too high"
+    assert "in boom" in error["traceback"] and "ValueError" in error["traceback"]
+    # a retry that succeeds leaves no stale error behind
+    assert sweep_job(_cfg(tmp_path), lambda cfg: STORED) == STORED
+    assert not (tmp_path / "error.json").exists()
+
+
+def test_only_rank_zero_writes_the_error(tmp_path):
+    def boom(cfg):
+        raise RuntimeError("x")
+
+    sweep_job(_cfg(tmp_path), boom, is_main=False)
+    assert not (tmp_path / "error.json").exists()
+
+
+def test_interrupt_is_not_swallowed(tmp_path):
+    def interrupted(cfg):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep_job(_cfg(tmp_path), interrupted)
+
+
+def test_cut_off_run_resumes_from_last_checkpoint(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.pt").write_bytes(b"")
+    seen = {}
+
+    def record(cfg):
+        seen["resume"] = cfg.resume
+        return STORED
+
+    sweep_job(_cfg(tmp_path), record)
+    assert seen["resume"] is True
+    fresh = tmp_path / "fresh"
+    sweep_job(_cfg(fresh), record)
+    assert seen["resume"] is False
+
+
+def test_run_train_raises_outside_a_sweep_and_records_inside(tmp_path, monkeypatch):
+    def boom(cfg):
+        raise ValueError("bad point")
+
+    monkeypatch.setattr(crowdsign.training, "train", boom)
+    monkeypatch.setattr(sweep, "in_multirun", lambda: False)
+    with pytest.raises(ValueError, match="bad point"):
+        run_train(_cfg(tmp_path))
+    assert not (tmp_path / "error.json").exists()
+    monkeypatch.setattr(sweep, "in_multirun", lambda: True)
+    assert math.isnan(run_train(_cfg(tmp_path))["test/balanced_accuracy"])
+    assert (tmp_path / "error.json").is_file()
+
+
+def _compose_with_hydra(overrides: list[str]):
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+            return compose("train", overrides=overrides, return_hydra_config=True)
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _grid(params) -> dict[str, list[str]]:
+    return {k: str(v).split(",") for k, v in params.items()}
+
+
+def test_scaling_grid_is_declared_in_config():
+    cfg = _compose_with_hydra(["experiment=scaling"])
+    assert cfg.hydra.mode.name == "MULTIRUN"
+    assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
+    assert "seed" in cfg.hydra.job.config.override_dirname.exclude_keys
+    grid = _grid(cfg.hydra.sweeper.params)
+    sizes = [int(s) for s in grid["data.train_size"]]
+    assert all(b == 2 * a for a, b in zip(sizes, sizes[1:], strict=False))
+    assert sizes[-1] / sizes[0] >= 100  # two orders of magnitude
+    assert len(grid["seed"]) >= 3
+    assert len(grid["crowd"]) >= 2 and len(grid["crowd.noise"]) >= 2
+    assert len(grid["crowd.labels_per_image"]) >= 2 and len(grid["aggregate"]) >= 2
+    assert math.prod(len(v) for v in grid.values()) == 384  # the size the README times
+    # every size has its own schedule entry (not the fallback)
+    for size in sizes:
+        point = _compose_with_hydra(["experiment=scaling", f"data.train_size={size}"])
+        entry = point.experiment.schedule[f"n{size}"]
+        assert point.trainer.epochs == entry.epochs and point.trainer.batch_size == entry.batch_size
+        assert point.trainer.batch_size <= size  # drop_last would leave no batch
+
+
+def test_gpu_preset_and_slurm_launcher_compose():
+    cfg = _compose_with_hydra(["experiment=scaling_gpu", "hydra/launcher=slurm"])
+    assert cfg.hydra.mode.name == "MULTIRUN"
+    assert cfg.hydra.launcher._target_.endswith("SlurmLauncher")
+    assert cfg.hydra.launcher.partition is None  # the cluster default until a user names one
+    assert cfg.hydra.launcher.gpus_per_node == 1 and cfg.hydra.launcher.timeout_min > 0
+    grid = _grid(cfg.hydra.sweeper.params)
+    assert len(grid["seed"]) >= 3 and len(grid["data.train_size"]) >= 8
+    assert cfg.trainer.epochs > 0 and cfg.trainer.device == "cuda"
+
+
+SMOKE = ["debug=smoke", "trainer.max_steps=2", "crowd=uniform"]
+
+
+def _train_multirun(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO / "train.py"), "-m", *SMOKE, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.slow
+def test_local_multirun_records_failure_skips_finished_and_reports(tmp_path, cache_dir):
+    """Two points on the joblib launcher, one failing; re-launch; then the scaling report."""
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        "crowd.noise=0.1,0.9",  # 0.9 is invalid for a binary task: that job fails
+        "hydra/launcher=local",
+        f"hydra.sweep.dir={sweep_dir}",
+        f"paths.cache_dir={cache_dir}",
+    ]
+    done = _train_multirun(args, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ok, bad = (
+        sweep_dir / "crowd.noise=0.1,crowd=uniform",
+        sweep_dir / "crowd.noise=0.9,crowd=uniform",
+    )
+    assert (ok / "seed=0" / "metrics.json").is_file()
+    error = json.loads((bad / "seed=0" / "error.json").read_text())
+    assert error["type"] == "ValueError" and "noise=0.9" in error["message"]
+
+    finished = (ok / "seed=0" / "metrics.json").stat().st_mtime_ns
+    again = _train_multirun(args, tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "already finished, skipped" in again.stdout + again.stderr
+    assert (ok / "seed=0" / "metrics.json").stat().st_mtime_ns == finished
+
+    report = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "evaluate.py"),
+            "report=scaling",
+            f"sweep_dir={sweep_dir}",
+            f"hydra.run.dir={tmp_path / 'eval'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert report.returncode == 0, report.stderr[-3000:]
+    md = (sweep_dir / "report" / "report.md").read_text()
+    assert "1 finished**, 1 failed" in md and "planned: 2" in md
+    assert "crowd.noise=0.9,crowd=uniform/seed=0`: ValueError" in md
+
+
+@pytest.mark.slow
+def test_submitit_local_launcher_runs_the_sweep(tmp_path, cache_dir):
+    """The SLURM code path (submitit) with its local executor: one process per job."""
+    sweep_dir = tmp_path / "sweep"
+    done = _train_multirun(
+        [
+            "data.train_size=64,128",
+            "hydra/launcher=submitit_local",
+            "hydra.launcher.timeout_min=10",
+            f"hydra.sweep.dir={sweep_dir}",
+            f"paths.cache_dir={cache_dir}",
+        ],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for size in (64, 128):
+        run = sweep_dir / f"crowd=uniform,data.train_size={size}" / "seed=0"
+        assert json.loads((run / "metrics.json").read_text())["n_train"] == size
+    assert list((sweep_dir / ".submitit").rglob("*_result.pkl"))
