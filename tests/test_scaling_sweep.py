@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -146,14 +147,22 @@ def test_gpu_preset_and_slurm_launcher_compose():
 SMOKE = ["debug=smoke", "trainer.max_steps=2", "crowd=uniform"]
 
 
-def _train_multirun(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def _train_multirun(args: list[str], cwd: Path, cache_dir: Path) -> subprocess.CompletedProcess:
+    # the cache comes from the environment: a paths.cache_dir override would name the run dirs
     return subprocess.run(
         [sys.executable, str(REPO / "train.py"), "-m", *SMOKE, *args],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=cwd,
+        env={**os.environ, "CROWDSIGN_CACHE": str(cache_dir)},
     )
+
+
+def _run_dir(sweep_dir: Path, part: str) -> Path:
+    """The one run dir (seed 0) whose name contains ``part``."""
+    (found,) = [d for d in sweep_dir.glob("*/seed=0") if part in d.parent.name]
+    return found
 
 
 @pytest.mark.slow
@@ -164,23 +173,21 @@ def test_local_multirun_records_failure_skips_finished_and_reports(tmp_path, cac
         "crowd.noise=0.1,0.9",  # 0.9 is invalid for a binary task: that job fails
         "hydra/launcher=local",
         f"hydra.sweep.dir={sweep_dir}",
-        f"paths.cache_dir={cache_dir}",
     ]
-    done = _train_multirun(args, tmp_path)
+    done = _train_multirun(args, tmp_path, cache_dir)
     assert done.returncode == 0, done.stderr[-3000:]
-    ok, bad = (
-        sweep_dir / "crowd.noise=0.1,crowd=uniform",
-        sweep_dir / "crowd.noise=0.9,crowd=uniform",
-    )
-    assert (ok / "seed=0" / "metrics.json").is_file()
-    error = json.loads((bad / "seed=0" / "error.json").read_text())
+    ok, bad = _run_dir(sweep_dir, "crowd.noise=0.1"), _run_dir(sweep_dir, "crowd.noise=0.9")
+    assert (ok / "metrics.json").is_file() and not (ok / "error.json").exists()
+    error = json.loads((bad / "error.json").read_text())
     assert error["type"] == "ValueError" and "noise=0.9" in error["message"]
+    assert not (bad / "metrics.json").exists()
 
-    finished = (ok / "seed=0" / "metrics.json").stat().st_mtime_ns
-    again = _train_multirun(args, tmp_path)
+    finished = (ok / "metrics.json").stat().st_mtime_ns
+    again = _train_multirun(args, tmp_path, cache_dir)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "already finished, skipped" in again.stdout + again.stderr
-    assert (ok / "seed=0" / "metrics.json").stat().st_mtime_ns == finished
+    assert (ok / "metrics.json").stat().st_mtime_ns == finished
+    assert (bad / "error.json").is_file()  # retried, failed again, recorded again
 
     report = subprocess.run(
         [
@@ -198,7 +205,7 @@ def test_local_multirun_records_failure_skips_finished_and_reports(tmp_path, cac
     assert report.returncode == 0, report.stderr[-3000:]
     md = (sweep_dir / "report" / "report.md").read_text()
     assert "1 finished**, 1 failed" in md and "planned: 2" in md
-    assert "crowd.noise=0.9,crowd=uniform/seed=0`: ValueError" in md
+    assert f"{bad.relative_to(sweep_dir)}`: ValueError" in md
 
 
 @pytest.mark.slow
@@ -211,12 +218,12 @@ def test_submitit_local_launcher_runs_the_sweep(tmp_path, cache_dir):
             "hydra/launcher=submitit_local",
             "hydra.launcher.timeout_min=10",
             f"hydra.sweep.dir={sweep_dir}",
-            f"paths.cache_dir={cache_dir}",
         ],
         tmp_path,
+        cache_dir,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     for size in (64, 128):
-        run = sweep_dir / f"crowd=uniform,data.train_size={size}" / "seed=0"
+        run = _run_dir(sweep_dir, f"data.train_size={size}")
         assert json.loads((run / "metrics.json").read_text())["n_train"] == size
     assert list((sweep_dir / ".submitit").rglob("*_result.pkl"))
