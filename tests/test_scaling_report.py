@@ -147,7 +147,10 @@ def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
 
     md = (out / "report.md").read_text()
     assert "**partial sweep**" in md
-    assert "27 finished**, 1 failed, 1 started but unfinished, 1 not started; planned: 30" in md
+    assert (
+        "27 finished**, 1 failed, 1 started but unfinished, 1 not started; planned by the latest launch (multirun.yaml): 30"
+        in md
+    )
     missing = md.split("## What is missing")[1]
     assert "crowd.noise=0.2,crowd=uniform,data.train_size=1600`: seed 1" in missing
     assert "crowd.noise=0.0,crowd=uniform,data.train_size=1600/seed=2" in missing  # unfinished

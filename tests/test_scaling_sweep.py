@@ -204,7 +204,7 @@ def test_local_multirun_records_failure_skips_finished_and_reports(tmp_path, cac
     )
     assert report.returncode == 0, report.stderr[-3000:]
     md = (sweep_dir / "report" / "report.md").read_text()
-    assert "1 finished**, 1 failed" in md and "planned: 2" in md
+    assert "1 finished**, 1 failed" in md and "(multirun.yaml): 2" in md
     assert f"{bad.relative_to(sweep_dir)}`: ValueError" in md
 
 

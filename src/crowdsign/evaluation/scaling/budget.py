@@ -19,8 +19,8 @@ BASES = {"platform pay": "cost", "fair wage": "fair_cost"}
 
 
 def default_budgets(runs: pd.DataFrame, cost: str, options: list[str], n: int = 4) -> list[float]:
-    """``n`` budgets spread geometrically over the range every option has measured."""
-    spans = runs.groupby(options, dropna=False)[cost].agg(["min", "max"])
+    """``n`` budgets spread geometrically over the range every option and seed has measured."""
+    spans = runs.groupby([*options, "seed"], dropna=False)[cost].agg(["min", "max"])
     spans = spans.dropna()
     if spans.empty:
         return []

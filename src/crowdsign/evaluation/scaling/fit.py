@@ -189,7 +189,7 @@ def noise_tax_table(
     Columns: ``curve``, ``n``, ``multiplier`` (fit on all runs), ``multiplier_std`` (over the
     paired bootstrap), ``clean_per_noisy_label`` (= 1 / (multiplier · k): what one bought noisy
     label is worth in clean labels), ``n_clean`` (the clean size matched) and ``extrapolated``
-    (n_clean outside the reference's measured sizes).
+    (``n`` outside the curve's measured sizes, or ``n_clean`` outside the reference's).
     """
     ref = fits[reference]
     rows = []
@@ -215,7 +215,9 @@ def noise_tax_table(
                     "n_clean": n0,
                     "clean_per_noisy_label": 1.0 / (m * k) if m and math.isfinite(m) else math.nan,
                     "extrapolated": bool(
-                        not math.isfinite(n0) or not min(ref.sizes) <= n0 <= max(ref.sizes)
+                        not math.isfinite(n0)
+                        or not min(ref.sizes) <= n0 <= max(ref.sizes)
+                        or not min(curve.sizes) <= n <= max(curve.sizes)
                     ),
                 }
             )

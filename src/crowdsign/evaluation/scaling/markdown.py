@@ -40,7 +40,7 @@ def status_lines(sweep: Sweep, runs: pd.DataFrame) -> list[str]:
     )
     lines = [
         f"- runs: **{done} finished**, {failed} failed, {incomplete} started but unfinished, "
-        f"{missing} not started; planned: {planned}"
+        f"{missing} not started; planned by the latest launch (multirun.yaml): {planned}"
     ]
     if failed or incomplete or missing:
         lines.append(
@@ -144,7 +144,7 @@ def tax_lines(tax: pd.DataFrame, reference: Hashable | None, label_noise: dict) 
         f"{label_noise.get(reference, '–')}). Multiplier: how many of this curve's images give the "
         "accuracy of one clean image (from the two fits; ± over the paired seed bootstrap). "
         "Clean labels per bought label: 1 / (multiplier · k). † the matched clean size lies "
-        "outside the reference's measured sizes (extrapolated).",
+        "outside the reference's measured sizes, or n outside this curve's (extrapolated).",
         "",
     ]
     sizes = sorted(tax["n"].unique())

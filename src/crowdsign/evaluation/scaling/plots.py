@@ -77,20 +77,32 @@ def plot_learning_curves(
 
 
 def plot_heatmap(summary: pd.DataFrame, metric: str, path: Path) -> Path:
-    """Mean ``metric`` over size × condition, one panel per option."""
+    """Mean ``metric`` over size × condition, one panel per option (same axes in every panel)."""
     options = sorted(summary["option"].unique())
-    fig, axes = _grid(len(options), width=5.0, height=0.5 + 0.45 * summary["condition"].nunique())
-    for ax, option in zip(axes, options, strict=True):
-        table = summary[summary["option"] == option].pivot_table(
-            index="condition", columns="size", values=f"{metric}_mean", dropna=False
+    conditions = sorted(summary["condition"].unique())
+    sizes = sorted(summary["size"].dropna().unique())
+    cols = min(len(options), 2)
+    rows = math.ceil(len(options) / cols)
+    width, height = 2.0 + 0.7 * len(sizes), 1.4 + 0.45 * len(conditions)
+    fig = Figure(figsize=(width * cols, height * rows), dpi=110, layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for ax in axes[len(options) :]:
+        ax.set_visible(False)
+    low = float(np.nanmin(summary[f"{metric}_mean"]))
+    for ax, option in zip(axes, options, strict=False):
+        table = (
+            summary[summary["option"] == option]
+            .pivot_table(index="condition", columns="size", values=f"{metric}_mean")
+            .reindex(index=conditions, columns=sizes)
         )
         values = table.to_numpy(dtype=float)
-        ax.imshow(values, cmap="viridis", vmin=np.nanmin(summary[f"{metric}_mean"]), vmax=1.0)
-        ax.set_xticks(range(table.shape[1]), [size_label(s) for s in table.columns], rotation=45)
-        ax.set_yticks(range(table.shape[0]), list(table.index))
+        ax.imshow(values, cmap="viridis", vmin=low, vmax=1.0, aspect="auto")
+        ax.set_xticks(range(len(sizes)), [size_label(s) for s in sizes], rotation=45)
+        ax.set_yticks(range(len(conditions)), conditions)
         for (i, j), v in np.ndenumerate(values):
             if math.isfinite(v):
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="w")
+                colour = "black" if v > low + 0.7 * (1.0 - low) else "white"
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color=colour)
         ax.set_title(option)
         ax.set_xlabel("train images")
     fig.suptitle(f"mean {metric}: size × noise")
