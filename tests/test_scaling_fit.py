@@ -162,3 +162,15 @@ def test_budget_outside_the_measured_costs_is_not_extrapolated():
     assert k3["n"].item() == 0 and math.isnan(k3["mean"].item())  # k=3 starts at $3.60
     budgets = default_budgets(runs, "cost", ["option"])
     assert len(budgets) == 4 and budgets[0] >= 100 * 3 * 0.012 and budgets[-1] <= 3200 * 0.012
+
+
+def test_min_size_leaves_the_small_data_region_out():
+    runs = _curve_runs(1.0, jitter=0.0005).assign(condition="c", option="o")
+    # a flat "small-data region" below 256 images that no power law follows
+    runs.loc[runs["size"] < 256, "test/accuracy"] = 0.6
+    keys = ["condition", "option"]
+    all_sizes = fit_curves(runs, keys, metric="test/accuracy", n_boot=0)[("c", "o")]
+    above = fit_curves(runs, keys, metric="test/accuracy", n_boot=0, min_size=256)[("c", "o")]
+    assert above.sizes == (256.0, 512.0, 1024.0, 2048.0, 4096.0) and above.n_runs == 15
+    assert above.fit.b == pytest.approx(0.45, abs=0.03)
+    assert abs(all_sizes.fit.b - 0.45) > 0.1

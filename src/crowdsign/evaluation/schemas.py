@@ -45,6 +45,7 @@ class ScalingReportConfig:
     _partial_: bool = True
     metric: str = "test/accuracy"  # the learning curve's y; error = 1 - metric
     bootstrap: int = 200  # seed resamples for the fits' uncertainty
+    fit_min_size: int = 0  # fit learning curves on sizes >= this (skip the small-data region)
     clean_max_noise: float = 0.01  # label noise up to which a curve is the noise tax's reference
     budgets: Any = None  # list of dollars; None: 4 budgets spanning the measured costs
     seed: int = 0  # bootstrap seed

@@ -2,8 +2,11 @@
 
 The power law plus floor is the form of Hestness et al. (2017), "Deep learning scaling is
 predictable, empirically". For a fixed exponent ``b`` the model is linear in ``(a, c)``, so the
-fit scans ``b`` on a grid, solves ``(a, c)`` by least squares under ``a ≥ 0, 0 ≤ c ≤ 1`` for
-each, keeps the best and refines the grid around it (variable projection; numpy only).
+fit scans ``b`` on a grid, solves ``(a, c)`` by weighted least squares under ``a ≥ 0,
+0 ≤ c ≤ 1`` for each, keeps the best and refines the grid around it (variable projection;
+numpy only). Residuals are relative (weights 1/error²) because errors span orders of magnitude.
+Sizes below ``min_size`` can be left out: the "small-data region" where a model is little
+better than a guess does not follow the power law.
 
 Uncertainty comes from a bootstrap over seeds: resample the seeds with replacement, refit with
 every run of the drawn seeds, and report the spread of ``a, b, c`` (seeds, not runs, are the
@@ -43,52 +46,58 @@ class PowerLaw:
         return float((self.a / (error - self.c)) ** (1.0 / self.b))
 
 
-def _solve(n: np.ndarray, err: np.ndarray, bs: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Best ``(a, c)`` and the squared error for every exponent in ``bs`` (vectorised)."""
+def _solve(n: np.ndarray, err: np.ndarray, w: np.ndarray, bs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Best ``(a, c)`` and the weighted squared error for every exponent in ``bs``."""
     x = n[None, :] ** -bs[:, None]  # (B, N)
-    m = err.size
-    sx, sy = x.sum(1), err.sum()
-    sxx, sxy = (x * x).sum(1), x @ err
-    det = m * sxx - sx * sx
+    sw, swy = w.sum(), w @ err
+    swx, swxx, swxy = x @ w, (x * x) @ w, x @ (w * err)
+    det = sw * swxx - swx * swx
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(det > 0, (m * sxy - sx * sy) / det, 0.0)
-        c = np.where(det > 0, (sy - a * sx) / m, sy / m)
+        a = np.where(det > 0, (sw * swxy - swx * swy) / det, 0.0)
+        c = np.where(det > 0, (swy - a * swx) / sw, swy / sw)
         # c < 0: refit through the origin; a < 0 (no decrease): a flat line at the mean
-        a_origin = np.where(sxx > 0, sxy / sxx, 0.0)
+        a_origin = np.where(swxx > 0, swxy / swxx, 0.0)
     low = c < 0
     a, c = np.where(low, np.maximum(a_origin, 0.0), a), np.where(low, 0.0, c)
     flat = a < 0
-    a, c = np.where(flat, 0.0, a), np.where(flat, sy / m, c)
+    a, c = np.where(flat, 0.0, a), np.where(flat, swy / sw, c)
     c = np.clip(c, 0.0, 1.0)
-    sse = ((a[:, None] * x + c[:, None] - err[None, :]) ** 2).sum(1)
+    sse = (((a[:, None] * x + c[:, None] - err[None, :]) ** 2) * w[None, :]).sum(1)
     return a, c, sse
 
 
-def fit_power_law(n: np.ndarray, err: np.ndarray, *, grid: int = 120) -> PowerLaw:
+def fit_power_law(
+    n: np.ndarray, err: np.ndarray, *, relative: bool = True, grid: int = 120
+) -> PowerLaw:
     """Least-squares fit of ``err ≈ a·n^(−b) + c`` to points ``(n, err)``.
 
     Args:
         n: ``(N,)`` train-set sizes (> 0), repeated for repeated runs.
         err: ``(N,)`` test errors in ``[0, 1]`` (NaN points are dropped).
-        grid: exponents per scan; the second scan refines around the first's best.
+        relative: weight residuals by ``1 / err²`` (relative error), so a curve that falls
+            from 0.4 to 0.01 is fitted at both ends instead of at its largest errors only.
+        grid: exponents per scan; two finer scans refine around the best.
 
     Returns:
-        The fit; all NaN when fewer than 3 distinct sizes are left.
+        The fit (``rmse`` in absolute error); all NaN when fewer than 3 distinct sizes are left.
     """
     n, err = np.asarray(n, dtype=float), np.asarray(err, dtype=float)
     keep = np.isfinite(n) & np.isfinite(err) & (n > 0)
     n, err = n[keep], err[keep]
     if np.unique(n).size < 3:
         return PowerLaw(math.nan, math.nan, math.nan)
+    w = 1.0 / np.maximum(err, 1e-3) ** 2 if relative else np.ones_like(err)
     bs = np.geomspace(*B_RANGE, grid)
     for _ in range(2):
-        a, c, sse = _solve(n, err, bs)
+        a, c, sse = _solve(n, err, w, bs)
         best = int(np.argmin(sse))
         lo, hi = bs[max(best - 1, 0)], bs[min(best + 1, bs.size - 1)]
         bs = np.linspace(lo, hi, grid)
-    a, c, sse = _solve(n, err, bs)
+    a, c, sse = _solve(n, err, w, bs)
     best = int(np.argmin(sse))
-    return PowerLaw(float(a[best]), float(bs[best]), float(c[best]), math.sqrt(sse[best] / n.size))
+    law = PowerLaw(float(a[best]), float(bs[best]), float(c[best]))
+    rmse = math.sqrt(float(np.mean((law.error(n) - err) ** 2)))
+    return PowerLaw(law.a, law.b, law.c, rmse)
 
 
 @dataclass(frozen=True)
@@ -132,9 +141,12 @@ def seed_draws(seeds: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.n
     return rng.choice(seeds, size=(n_boot, seeds.size), replace=True)
 
 
-def fit_curve(runs: pd.DataFrame, draws: np.ndarray, *, metric: str) -> CurveFit:
-    """Fit one condition's ``1 - metric`` against ``size``; refit on each row of ``draws``."""
-    runs = runs[np.isfinite(runs[metric].to_numpy(dtype=float))]
+def fit_curve(
+    runs: pd.DataFrame, draws: np.ndarray, *, metric: str, min_size: float = 0
+) -> CurveFit:
+    """Fit one condition's ``1 - metric`` against ``size`` (sizes ≥ ``min_size``); refit on
+    each row of ``draws``."""
+    runs = runs[np.isfinite(runs[metric].to_numpy(dtype=float)) & (runs["size"] >= min_size)]
     n = runs["size"].to_numpy(dtype=float)
     err = 1.0 - runs[metric].to_numpy(dtype=float)
     seed = runs["seed"].to_numpy()
@@ -156,14 +168,20 @@ def fit_curve(runs: pd.DataFrame, draws: np.ndarray, *, metric: str) -> CurveFit
 
 
 def fit_curves(
-    runs: pd.DataFrame, keys: list[str], *, metric: str, n_boot: int, seed: int = 0
+    runs: pd.DataFrame,
+    keys: list[str],
+    *,
+    metric: str,
+    n_boot: int,
+    seed: int = 0,
+    min_size: float = 0,
 ) -> dict[Hashable, CurveFit]:
     """One :class:`CurveFit` per group of ``keys`` over the finished ``runs``."""
     rng = np.random.default_rng(seed)
     seeds = np.unique(runs["seed"].to_numpy())
     draws = seed_draws(seeds, n_boot, rng) if seeds.size > 1 else np.empty((0, 0))
     return {
-        key: fit_curve(group, draws, metric=metric)
+        key: fit_curve(group, draws, metric=metric, min_size=min_size)
         for key, group in runs.groupby(keys, dropna=False, sort=True)
     }
 

@@ -88,13 +88,16 @@ def k_by_method(summary: pd.DataFrame, metric: str, title: str) -> list[str]:
     return lines
 
 
-def fit_lines(fits: dict[Hashable, CurveFit], label_noise: dict[Hashable, str]) -> list[str]:
+def fit_lines(
+    fits: dict[Hashable, CurveFit], label_noise: dict[Hashable, str], min_size: int = 0
+) -> list[str]:
+    sizes = f"with at least {min_size:,} images " if min_size else ""
     lines = [
         "## Learning curves: error ≈ a·n^(−b) + c",
         "",
-        "Fitted on every finished run of a curve; ± is the std over a bootstrap of the seeds, "
-        "[..] its 95% interval. b: how fast error falls with data; c: the floor more data of "
-        "this kind will not go below.",
+        f"Fitted (relative residuals) on every finished run {sizes}of a curve; ± is the std "
+        "over a bootstrap of the seeds, [..] its 95% interval. b: how fast error falls with "
+        "data; c: the floor more data of this kind will not go below; rmse in accuracy points.",
         "",
     ]
     rows = []

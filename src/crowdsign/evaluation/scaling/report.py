@@ -34,6 +34,7 @@ def scaling_report(
     *,
     metric: str = "test/accuracy",
     bootstrap: int = 200,
+    fit_min_size: int = 0,
     clean_max_noise: float = 0.01,
     budgets: list[float] | None = None,
     seed: int = 0,
@@ -49,6 +50,7 @@ def scaling_report(
         out,
         metric=metric,
         n_boot=bootstrap,
+        fit_min_size=fit_min_size,
         clean_max_noise=clean_max_noise,
         budgets=None if budgets is None else [float(b) for b in budgets],
         seed=seed,
@@ -64,6 +66,7 @@ def write_scaling_report(
     *,
     metric: str = "test/accuracy",
     n_boot: int = 200,
+    fit_min_size: int = 0,
     clean_max_noise: float = 0.01,
     budgets: list[float] | None = None,
     seed: int = 0,
@@ -81,7 +84,9 @@ def write_scaling_report(
     reference = None
     noise_of: dict[Hashable, str] = {}
     if not done.empty:
-        fits = fit_curves(done, CURVE, metric=metric, n_boot=n_boot, seed=seed)
+        fits = fit_curves(
+            done, CURVE, metric=metric, n_boot=n_boot, seed=seed, min_size=fit_min_size
+        )
         noise_of = _label_noise(done)
         reference = clean_reference(done, fits, clean_max_noise)
         if reference is not None:
@@ -125,7 +130,7 @@ def write_scaling_report(
         lines += md.k_by_method(
             summary, metric, "Test accuracy" if metric == "test/accuracy" else metric
         )
-    lines += md.fit_lines(fits, noise_of)
+    lines += md.fit_lines(fits, noise_of, fit_min_size)
     lines += md.tax_lines(tax, reference, noise_of)
     lines += md.budget_lines(budget, metric)
     lines += md.runs_per_cell(summary, _missing_per_cell(sweep, runs)) if not summary.empty else []
