@@ -126,7 +126,8 @@ def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
         assert (out / name).is_file(), name
     for name in ("learning_curves.png", "heatmap.png", "cost.png"):
         assert (out / name).stat().st_size > 10_000, name
-    assert list((out / "tb").rglob("events.out.tfevents.*"))
+    events = sorted((out / "tb").rglob("events.out.tfevents.*"))
+    assert len({e.parent for e in events}) == 27  # one hparams entry per finished run
 
     summary = pd.read_csv(out / "summary.csv")
     cell = summary[(summary["condition"] == "uniform 0.2") & (summary["size"] == 1600)].iloc[0]
@@ -176,3 +177,13 @@ def test_report_on_an_empty_or_missing_dir(make_cfg, tmp_path):
         evaluate(make_cfg("evaluate", ["report=scaling", f"sweep_dir={tmp_path / 'nowhere'}"]))
     with pytest.raises(ValueError, match="sweep_dir"):
         evaluate(make_cfg("evaluate", ["report=scaling"]))
+
+
+def test_report_runs_again_without_duplicates(make_cfg, sweep_dir):
+    cfg = make_cfg("evaluate", ["report=scaling", f"sweep_dir={sweep_dir}", "report.bootstrap=10"])
+    evaluate(cfg)
+    first = len(list((sweep_dir / "report" / "tb").rglob("events.out.tfevents.*")))
+    evaluate(cfg)
+    assert len(list((sweep_dir / "report" / "tb").rglob("events.out.tfevents.*"))) == first
+    runs = pd.read_csv(sweep_dir / "report" / "runs.csv")
+    assert len(runs) == 29  # the report folder is not read as runs

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 from collections.abc import Hashable
 from pathlib import Path
 
@@ -221,7 +222,11 @@ def _missing_per_cell(sweep: Sweep, runs: pd.DataFrame) -> dict[tuple, int]:
 
 
 def write_hparams(done: pd.DataFrame, tb_dir: Path) -> None:
-    """One TensorBoard HParams entry per finished run: its axes and its test metrics."""
+    """One TensorBoard HParams entry per finished run: its axes and its test metrics.
+
+    ``tb_dir`` is rewritten from scratch, so a re-run report does not list runs twice.
+    """
+    shutil.rmtree(tb_dir, ignore_errors=True)
     axes = ["size", "crowd", "noise", "k", "method", "variant", "seed"]
     metrics = [
         "test/accuracy",
