@@ -128,7 +128,8 @@ def train_preset(
 ) -> Preset:
     """The train-time augmentation named ``preset``, ending at ``image_size`` square.
 
-    ``strength`` scales the preset's severity range (1 = as tabulated, 0 = no corruption).
+    ``strength`` scales the severity ranges of the corruption families (1 = as tabulated,
+    0 = families off; the mild brightness/contrast jitter stays).
     ``hflip`` mirrors half the images; off by default because a mirrored STOP is no stop sign.
     """
     if preset not in PRESETS:
