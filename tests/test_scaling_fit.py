@@ -174,3 +174,12 @@ def test_min_size_leaves_the_small_data_region_out():
     assert above.sizes == (256.0, 512.0, 1024.0, 2048.0, 4096.0) and above.n_runs == 15
     assert above.fit.b == pytest.approx(0.45, abs=0.03)
     assert abs(all_sizes.fit.b - 0.45) > 0.1
+
+
+def test_budget_names_options_within_noise_as_ties():
+    runs = _budget_runs()
+    runs.loc[runs["seed"] == 0, "test/accuracy"] += 0.2  # a 0.1+ std: the gap is within noise
+    table = budget_table(
+        runs, condition=["condition"], option=["option"], metric="test/accuracy", budgets=[10.0]
+    )
+    assert set(table["best"]) == {"k=3 mv (≈ k=1 mv)"}

@@ -69,7 +69,8 @@ def budget_table(
     Returns:
         One row per condition × basis × budget × option: ``images`` (the budget over the
         option's mean cost per image), ``mean``, ``std``, ``n`` (seeds with a value) and
-        ``best`` (the option with the highest mean at that budget).
+        ``best`` (the option with the highest mean at that budget, with the options within one
+        combined std of it as ``(≈ ...)``).
     """
     rows = []
     for cond, cond_runs in runs.groupby(condition, dropna=False, sort=True):
@@ -99,12 +100,25 @@ def budget_table(
     if table.empty:
         return table
     group = [*condition, "basis", "budget"]
-    best = table.loc[table.dropna(subset=["mean"]).groupby(group, dropna=False)["mean"].idxmax()]
     best_label = {
-        tuple(r[c] for c in group): " ".join(str(r[c]) for c in option) for _, r in best.iterrows()
+        key: _best(part, option)
+        for key, part in table.dropna(subset=["mean"]).groupby(group, dropna=False)
     }
     table["best"] = [best_label.get(tuple(r[c] for c in group), "") for _, r in table.iterrows()]
     return table
+
+
+def _best(options: pd.DataFrame, columns: list[str]) -> str:
+    """The option with the highest mean, and ``(≈ X)`` for runners-up within one combined std."""
+    ranked = options.sort_values("mean", ascending=False)
+    name = lambda r: " ".join(str(r[c]) for c in columns)  # noqa: E731
+    top = ranked.iloc[0]
+    ties = [
+        name(r)
+        for _, r in ranked.iloc[1:].iterrows()
+        if top["mean"] - r["mean"] < math.hypot(np.nan_to_num(top["std"]), np.nan_to_num(r["std"]))
+    ]
+    return name(top) + (f" (≈ {', '.join(ties)})" if ties else "")
 
 
 def _tuple(key: object) -> tuple:
