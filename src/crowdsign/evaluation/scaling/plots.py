@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from crowdsign.evaluation.scaling.fit import CurveFit
 from crowdsign.evaluation.scaling.summary import size_label
@@ -61,16 +62,17 @@ def plot_learning_curves(
                 colours[condition],
             )
             curve = fits.get((condition, option))
-            if curve is not None and math.isfinite(curve.fit.b):
-                xs = np.geomspace(x.min(), x.max(), 64)
+            if curve is not None and math.isfinite(curve.fit.b):  # over the fitted sizes only
+                xs = np.geomspace(min(curve.sizes), max(curve.sizes), 64)
                 ax.plot(xs, 1 - curve.fit.error(xs), "--", color=colours[condition], lw=1)
         ax.set_xscale("log", base=2)
         ax.set_title(option)
         ax.set_xlabel("train images (log)")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-    if axes:
-        axes[0].legend(fontsize=7, title="condition (dashed: fit)", title_fontsize=7)
+    handles = [Line2D([], [], color=colours[c], marker="o", ms=3, label=c) for c in conditions]
+    handles.append(Line2D([], [], color="grey", ls="--", label="fit a·n^(−b) + c"))
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="condition")
     fig.suptitle(f"{metric} vs train size (band: ±1 std over seeds)")
     fig.savefig(path)
     return path
