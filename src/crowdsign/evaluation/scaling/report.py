@@ -96,7 +96,7 @@ def write_scaling_report(
             k_of = {key: _first_k(group) for key, group in done.groupby(CURVE)}
             tax = noise_tax_table(fits, reference, at, k_of)
     _fits_frame(fits).to_csv(out / "fits.csv", index=False)
-    tax.to_csv(out / "noise_tax.csv", index=False)
+    _tax_frame(tax).to_csv(out / "noise_tax.csv", index=False)
     budget = (
         budget_table(
             done, condition=["condition"], option=["option"], metric=metric, budgets=budgets
@@ -207,6 +207,14 @@ def _fits_frame(fits: dict[Hashable, CurveFit]) -> pd.DataFrame:
         row["rmse"] = curve.fit.rmse
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _tax_frame(tax: pd.DataFrame) -> pd.DataFrame:
+    """The noise tax with its curve key as ``condition`` and ``option`` columns."""
+    if tax.empty:
+        return tax
+    keys = pd.DataFrame(tax["curve"].tolist(), columns=CURVE, index=tax.index)
+    return pd.concat([keys, tax.drop(columns="curve")], axis=1)
 
 
 def _missing_per_cell(sweep: Sweep, runs: pd.DataFrame) -> dict[tuple, int]:
