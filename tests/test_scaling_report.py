@@ -12,6 +12,7 @@ import yaml
 
 from crowdsign.evaluation.evaluate import evaluate
 from crowdsign.evaluation.scaling.collect import collect, planned_jobs
+from crowdsign.evaluation.scaling.report import write_hparams
 
 SIZES = (100, 200, 400, 800, 1600)
 NOISES = (0.0, 0.2)
@@ -180,11 +181,13 @@ def test_report_on_an_empty_or_missing_dir(make_cfg, tmp_path):
         evaluate(make_cfg("evaluate", ["report=scaling"]))
 
 
-def test_report_runs_again_without_duplicates(make_cfg, sweep_dir):
-    cfg = make_cfg("evaluate", ["report=scaling", f"sweep_dir={sweep_dir}", "report.bootstrap=10"])
-    evaluate(cfg)
-    first = len(list((sweep_dir / "report" / "tb").rglob("events.out.tfevents.*")))
-    evaluate(cfg)
-    assert len(list((sweep_dir / "report" / "tb").rglob("events.out.tfevents.*"))) == first
-    runs = pd.read_csv(sweep_dir / "report" / "runs.csv")
-    assert len(runs) == 29  # the report folder is not read as runs
+def test_hparams_are_rewritten_not_appended(sweep_dir):
+    runs = collect(sweep_dir).runs
+    done = runs[runs["status"] == "done"]
+    tb = sweep_dir / "report" / "tb"
+    write_hparams(done, tb)
+    first = sorted(p.parent.name for p in tb.rglob("events.out.tfevents.*"))
+    write_hparams(done, tb)
+    assert sorted(p.parent.name for p in tb.rglob("events.out.tfevents.*")) == first
+    assert len(set(first)) == len(done) == 27  # one entry (folder) per finished run
+    assert len(collect(sweep_dir).runs) == 29  # the report folder is not read as runs
