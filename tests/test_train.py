@@ -190,3 +190,26 @@ def test_evaluate_on_another_source_uses_the_checkpoints_task(make_cfg, smoke_ru
     )
     result = evaluate(ecfg)
     assert ecfg.task == "binary" and result["n"] == 64
+
+
+def test_evaluate_robustness_report(make_cfg, smoke_run):
+    cfg, _ = smoke_run
+    ckpt = f"{cfg.paths.output_dir}/checkpoints/best.pt"
+    ecfg = make_cfg(
+        "evaluate",
+        [
+            f"ckpt_path={ckpt}",
+            "report=robustness",
+            "report.max_images=32",
+            "report.severities=[1,5]",
+            "report.families=[fog,fade]",
+        ],
+        out="robust",
+    )
+    headline = evaluate(ecfg)
+    out = Path(ecfg.paths.output_dir)
+    for name in ("robustness.csv", "robustness.md", "robustness_grid.png"):
+        assert (out / name).is_file(), name
+    assert list((out / "tb").glob("events.out.tfevents.*"))
+    assert 0.0 <= headline["mean_corruption_accuracy"] <= 1.0
+    assert set(k.split("/")[1] for k in headline if k.startswith("accuracy/")) == {"fog", "fade"}

@@ -131,6 +131,7 @@ def robustness(
     try:
         logger.scalars(headline, loaded.epoch, prefix="robustness/")
         logger.text("robustness", (out / "robustness.md").read_text())
+        logger.png("robustness/grid", out / "robustness_grid.png", loaded.epoch)
     finally:
         logger.close()
     print((out / "robustness.md").read_text())

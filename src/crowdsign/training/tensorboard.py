@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
@@ -37,6 +39,13 @@ class RunLogger:
         fig = confusion_figure(confusion, class_names)
         self.writer.add_figure(tag, fig, step)
         plt.close(fig)
+
+    def png(self, tag: str, path: Path, step: int) -> None:
+        """A PNG file written by a report (e.g. the robustness grid) as an image."""
+        if self.writer is None:
+            return
+        image = np.asarray(Image.open(path).convert("RGB"))
+        self.writer.add_image(tag, image, step, dataformats="HWC")
 
     def text(self, tag: str, markdown: str, step: int = 0) -> None:
         if self.writer is not None:
