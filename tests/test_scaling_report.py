@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from crowdsign.evaluation.evaluate import evaluate
-from crowdsign.evaluation.scaling.collect import collect, planned_jobs
+from crowdsign.evaluation.scaling.collect import collect, method_label, planned_jobs
 from crowdsign.evaluation.scaling.report import write_hparams
 
 SIZES = (100, 200, 400, 800, 1600)
@@ -191,3 +191,11 @@ def test_hparams_are_rewritten_not_appended(sweep_dir):
     assert sorted(p.parent.name for p in tb.rglob("events.out.tfevents.*")) == first
     assert len(set(first)) == len(done) == 27  # one entry (folder) per finished run
     assert len(collect(sweep_dir).runs) == 29  # the report folder is not read as runs
+
+
+def test_training_variants_are_separate_methods():
+    """Soft targets and label smoothing swept beside the aggregator show as their own methods."""
+    assert method_label("ds", "hard", None) == "ds"
+    assert method_label("ds", "soft", None) == "ds/soft"
+    assert method_label("mv", "hard", 0.1) == "mv/ls=0.1"
+    assert method_label(None, None, None) == "labels"  # crowd=none: the source's own labels
