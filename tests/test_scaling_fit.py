@@ -27,7 +27,7 @@ def test_fit_recovers_exact_power_law(a, b, c):
     assert fit.a == pytest.approx(a, rel=1e-3)
     assert fit.b == pytest.approx(b, rel=1e-3)
     assert fit.c == pytest.approx(c, abs=1e-4)
-    assert fit.rmse < 1e-5
+    assert fit.rmse < 1e-5 and fit.r2 == pytest.approx(1.0, abs=1e-6)
 
 
 def test_fit_recovers_power_law_from_noisy_points():
@@ -183,3 +183,16 @@ def test_budget_names_options_within_noise_as_ties():
         runs, condition=["condition"], option=["option"], metric="test/accuracy", budgets=[10.0]
     )
     assert set(table["best"]) == {"k=3 mv (≈ k=1 mv)"}
+
+
+def test_a_step_is_flagged_as_no_power_law():
+    """A curve stuck at chance that jumps at the largest size pins b to the search bound."""
+    from crowdsign.evaluation.scaling.fit import fit_curve
+    from crowdsign.evaluation.scaling.markdown import fit_lines
+
+    runs = _curve_runs(1.0).assign(condition="c", option="o")
+    runs["test/accuracy"] = np.where(runs["size"] < 4096, 0.5, 0.99)
+    curve = fit_curve(runs, np.empty((0, 0)), metric="test/accuracy", min_size=256)
+    assert curve.fit.r2 < 0.5
+    text = "\n".join(fit_lines({("c", "o"): curve}, {}))
+    assert "poor fit: not a power law" in text

@@ -143,7 +143,7 @@ def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
     assert fits.loc["uniform 0", "b"] == pytest.approx(B, abs=0.05)
     assert fits.loc["uniform 0", "c"] == pytest.approx(C, abs=0.01)
     assert fits.loc["uniform 0", "n_runs"] == 14 and fits.loc["uniform 0", "n_seeds"] == 3
-    assert fits.loc["uniform 0", "b_std"] > 0
+    assert fits.loc["uniform 0", "b_std"] > 0 and fits.loc["uniform 0", "r2"] > 0.99
 
     tax = pd.read_csv(out / "noise_tax.csv")
     assert set(tax["condition"]) == {"uniform 0.2"} and set(tax["option"]) == {"k=1 mv"}

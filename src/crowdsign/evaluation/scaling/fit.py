@@ -32,7 +32,8 @@ class PowerLaw:
     a: float
     b: float
     c: float
-    rmse: float = math.nan
+    rmse: float = math.nan  # root-mean-square residual, in error (accuracy) points
+    r2: float = math.nan  # share of the points' variance the curve explains (1 - SSE/SST)
 
     def error(self, n: np.ndarray | float) -> np.ndarray | float:
         return self.a * np.asarray(n, dtype=float) ** -self.b + self.c
@@ -96,8 +97,10 @@ def fit_power_law(
     a, c, sse = _solve(n, err, w, bs)
     best = int(np.argmin(sse))
     law = PowerLaw(float(a[best]), float(bs[best]), float(c[best]))
-    rmse = math.sqrt(float(np.mean((law.error(n) - err) ** 2)))
-    return PowerLaw(law.a, law.b, law.c, rmse)
+    sse = float(np.sum((law.error(n) - err) ** 2))
+    sst = float(np.sum((err - err.mean()) ** 2))
+    r2 = 1.0 - sse / sst if sst > 0 else math.nan
+    return PowerLaw(law.a, law.b, law.c, math.sqrt(sse / n.size), r2)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from crowdsign.evaluation.scaling.fit import CurveFit
 from crowdsign.evaluation.scaling.summary import fmt, size_label
 
 MAX_LISTED = 25  # failed runs / missing cells listed before "... and N more"
+POOR_R2 = 0.5  # a fit explaining less of its points' variance is flagged
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -97,7 +98,8 @@ def fit_lines(
         "",
         f"Fitted (relative residuals) on every finished run {sizes}of a curve; ± is the std "
         "over a bootstrap of the seeds, [..] its 95% interval. b: how fast error falls with "
-        "data; c: the floor more data of this kind will not go below; rmse in accuracy points.",
+        "data; c: the floor more data of this kind will not go below; rmse in accuracy points; "
+        "R²: share of the runs' variance the curve explains.",
         "",
     ]
     rows = []
@@ -106,7 +108,7 @@ def fit_lines(
         if not math.isfinite(f.b):
             rows.append(
                 [condition, option, label_noise.get((condition, option), "–")]
-                + ["–"] * 4
+                + ["–"] * 5
                 + [f"{curve.n_runs} ({curve.n_seeds})"]
             )
             continue
@@ -119,10 +121,11 @@ def fit_lines(
                 _estimate(curve, "c", 4),
                 _estimate(curve, "a", 3, interval=False),
                 f"{f.rmse:.4f}",
+                f"{f.r2:.2f}" + (" (poor fit: not a power law)" if f.r2 < POOR_R2 else ""),
                 f"{curve.n_runs} ({curve.n_seeds})",
             ]
         )
-    header = ["condition", "option", "label noise", "b", "c", "a", "rmse", "runs (seeds)"]
+    header = ["condition", "option", "label noise", "b", "c", "a", "rmse", "R²", "runs (seeds)"]
     return lines + table(header, rows)
 
 
@@ -130,11 +133,12 @@ def _estimate(curve: CurveFit, name: str, digits: int, *, interval: bool = True)
     """``0.412 ± 0.031 [0.35, 0.47]``: the fit, bootstrap std and 95% interval (if any)."""
     value, std = getattr(curve.fit, name), curve.std(name)
     if not math.isfinite(std):
-        return f"{value:.{digits}f} ± ? (one seed)"
-    text = f"{value:.{digits}f} ± {std:.{digits}f}"
-    if interval:
-        lo, hi = curve.interval(name)
-        text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+        text = f"{value:.{digits}f} ± ? (one seed)"
+    else:
+        text = f"{value:.{digits}f} ± {std:.{digits}f}"
+        if interval:
+            lo, hi = curve.interval(name)
+            text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
     return text
 
 

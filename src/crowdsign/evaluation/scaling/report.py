@@ -204,7 +204,7 @@ def _fits_frame(fits: dict[Hashable, CurveFit]) -> pd.DataFrame:
             row[name] = getattr(curve.fit, name)
             row[f"{name}_std"] = curve.std(name)
             row[f"{name}_lo"], row[f"{name}_hi"] = curve.interval(name)
-        row["rmse"] = curve.fit.rmse
+        row["rmse"], row["r2"] = curve.fit.rmse, curve.fit.r2
         rows.append(row)
     return pd.DataFrame(rows)
 
