@@ -147,6 +147,7 @@ def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
 
     tax = pd.read_csv(out / "noise_tax.csv")
     assert set(tax["condition"]) == {"uniform 0.2"} and set(tax["option"]) == {"k=1 mv"}
+    assert not tax["poor_fit"].any()
     assert tax["multiplier"].to_numpy() == pytest.approx([2.5, 2.5], rel=0.1)
 
     md = (out / "report.md").read_text()

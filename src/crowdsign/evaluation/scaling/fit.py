@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 B_RANGE = (0.01, 3.0)  # exponents searched
+POOR_R2 = 0.5  # a fit explaining less of its points' variance does not describe them
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,9 @@ def noise_tax_table(
 
     Columns: ``curve``, ``n``, ``multiplier`` (fit on all runs), ``multiplier_std`` (over the
     paired bootstrap), ``clean_per_noisy_label`` (= 1 / (multiplier · k): what one bought noisy
-    label is worth in clean labels), ``n_clean`` (the clean size matched) and ``extrapolated``
-    (``n`` outside the curve's measured sizes, or ``n_clean`` outside the reference's).
+    label is worth in clean labels), ``n_clean`` (the clean size matched), ``poor_fit`` (either
+    fit's R² under ``POOR_R2``) and ``extrapolated`` (``n`` outside the curve's measured sizes,
+    or ``n_clean`` outside the reference's).
     """
     ref = fits[reference]
     rows = []
@@ -235,6 +237,7 @@ def noise_tax_table(
                     "n_boot": int(boot.size),
                     "n_clean": n0,
                     "clean_per_noisy_label": 1.0 / (m * k) if m and math.isfinite(m) else math.nan,
+                    "poor_fit": bool(not curve.fit.r2 >= POOR_R2 or not ref.fit.r2 >= POOR_R2),
                     "extrapolated": bool(
                         not math.isfinite(n0)
                         or not min(ref.sizes) <= n0 <= max(ref.sizes)

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 
 from crowdsign.evaluation.scaling.collect import Sweep
-from crowdsign.evaluation.scaling.fit import CurveFit
+from crowdsign.evaluation.scaling.fit import POOR_R2, CurveFit
 from crowdsign.evaluation.scaling.summary import fmt, size_label
 
 MAX_LISTED = 25  # failed runs / missing cells listed before "... and N more"
-POOR_R2 = 0.5  # a fit explaining less of its points' variance is flagged
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -151,7 +150,8 @@ def tax_lines(tax: pd.DataFrame, reference: Hashable | None, label_noise: dict) 
         f"{label_noise.get(reference, '–')}). Multiplier: how many of this curve's images give the "
         "accuracy of one clean image (from the two fits; ± over the paired seed bootstrap). "
         "Clean labels per bought label: 1 / (multiplier · k). † the matched clean size lies "
-        "outside the reference's measured sizes, or n outside this curve's (extrapolated).",
+        "outside the reference's measured sizes, or n outside this curve's (extrapolated); ‡ "
+        "a fit behind it is poor (R² < 0.5): read the tables, not the multiplier.",
         "",
     ]
     sizes = sorted(tax["n"].unique())
@@ -164,7 +164,7 @@ def tax_lines(tax: pd.DataFrame, reference: Hashable | None, label_noise: dict) 
         mult, worth = [], []
         for n in sizes:
             r = part.loc[n]
-            dagger = " †" if r["extrapolated"] else ""
+            dagger = (" †" if r["extrapolated"] else "") + (" ‡" if r["poor_fit"] else "")
             if math.isfinite(r["multiplier"]):
                 spread = (
                     f" ± {r['multiplier_std']:.2f}" if math.isfinite(r["multiplier_std"]) else ""
