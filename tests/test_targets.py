@@ -68,6 +68,7 @@ def test_weighted_sampler_balances_classes():
         ["aggregate=ds", "aggregate.target=soft"],
         ["trainer.balance=weights"],
         ["trainer.balance=sampler", "crowd=none"],
+        ["crowd=clean"],  # a noise-free pool: every worker equally accurate
     ],
 )
 def test_smoke_train_variants(make_cfg, overrides):

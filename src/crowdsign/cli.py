@@ -46,7 +46,7 @@ def run_evaluate(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.evaluation.evaluate import evaluate as evaluate_fn
 
     metrics = evaluate_fn(cfg)
-    print(f"report: {cfg.paths.output_dir}/report.md")
+    print(f"outputs: {cfg.paths.output_dir}")
     return metrics
 
 

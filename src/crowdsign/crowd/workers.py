@@ -211,11 +211,15 @@ def _markdown(report: pd.DataFrame, max_rows: int) -> str:
         lines += ["", "## Against the simulated truth", ""]
         chance = 1.0 / max(int(attrs.get("n_classes", 2)), 1)
         true_acc = report["true_accuracy"].fillna(chance)  # a random answerer is right by chance
-        rho = report["est_accuracy"].corr(true_acc, method="spearman")
-        lines.append(
-            f"Spearman correlation of estimated and true accuracy: {rho:.3f} over "
-            f"{len(report)} workers (random answerers counted at chance, {chance:.2f})."
-        )
+        est = report["est_accuracy"]
+        if est.nunique() > 1 and true_acc.nunique() > 1:
+            rho = est.corr(true_acc, method="spearman")
+            lines.append(
+                f"Spearman correlation of estimated and true accuracy: {rho:.3f} over "
+                f"{len(report)} workers (random answerers counted at chance, {chance:.2f})."
+            )
+        else:  # e.g. a noise-free pool: every worker equally accurate, no ranking to compare
+            lines.append("Estimated or true accuracies are all equal: no rank correlation.")
         lines.append("")
         by_type = report.groupby("true_type").agg(
             workers=("flagged", "size"),
