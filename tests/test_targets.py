@@ -83,3 +83,28 @@ def test_smoke_train_variants(make_cfg, overrides):
 def test_unknown_balance_mode_is_clear(make_cfg):
     with pytest.raises(ValueError, match="trainer.balance"):
         train(make_cfg("train", ["debug=smoke", "trainer.balance=oversample"]))
+
+
+def test_gce_matches_its_formula_and_bounds_a_wrong_label():
+    from crowdsign.training.loop import loss_fn
+
+    logits = torch.tensor([[2.0, 0.0], [0.0, 3.0]])
+    target = torch.tensor([0, 0])  # the second label is wrong and confidently contradicted
+    p = logits.softmax(1)
+    q = 0.7
+    expected = ((1 - p[0, 0] ** q) / q + (1 - p[1, 0] ** q) / q) / 2
+    assert loss_fn(logits, target, 0.0, gce_q=q).item() == pytest.approx(expected.item(), rel=1e-6)
+    # soft one-hot targets give the same loss as hard ones
+    soft = torch.nn.functional.one_hot(target, 2).float()
+    assert loss_fn(logits, soft, 0.0, gce_q=q).item() == pytest.approx(expected.item(), rel=1e-6)
+    # a wrong label's loss is bounded by 1/q; cross-entropy's grows without bound
+    far = torch.tensor([[-50.0, 50.0]])
+    assert loss_fn(far, torch.tensor([0]), 0.0, gce_q=q).item() <= 1 / q + 1e-6
+    assert loss_fn(far, torch.tensor([0]), 0.0).item() > 50
+
+
+def test_smoke_train_with_gce(make_cfg):
+    metrics = train(make_cfg("train", ["debug=smoke", "trainer.epochs=1", "trainer.gce_q=0.7"]))
+    assert np.isfinite(metrics["test/accuracy"])
+    with pytest.raises(ValueError, match="gce_q"):
+        train(make_cfg("train", ["debug=smoke", "trainer.gce_q=1.5"], out="bad"))

@@ -36,11 +36,25 @@ def loss_fn(
     target: torch.Tensor,
     label_smoothing: float,
     class_weights: torch.Tensor | None = None,
+    gce_q: float = 0.0,
 ) -> torch.Tensor:
-    """Cross-entropy against class indices ``(B,)`` or class probabilities ``(B, C)``."""
-    return F.cross_entropy(
-        logits.float(), target, weight=class_weights, label_smoothing=label_smoothing
-    )
+    """Loss against class indices ``(B,)`` or class probabilities ``(B, C)``.
+
+    ``gce_q == 0``: cross-entropy. ``0 < gce_q <= 1``: generalized cross-entropy
+    ``(1 - p_y^q) / q`` (Zhang & Sabuncu, 2018), which bounds the pull of a wrong label and so
+    resists label noise; q → 0 recovers cross-entropy, q = 1 is MAE.
+    """
+    if gce_q <= 0:
+        return F.cross_entropy(
+            logits.float(), target, weight=class_weights, label_smoothing=label_smoothing
+        )
+    probs = logits.float().softmax(dim=1)
+    soft = F.one_hot(target, probs.shape[1]).float() if target.ndim == 1 else target.float()
+    if label_smoothing > 0:
+        soft = soft * (1 - label_smoothing) + label_smoothing / probs.shape[1]
+    per_class = (1 - probs.clamp_min(1e-12).pow(gce_q)) / gce_q  # (B, C)
+    weight = soft if class_weights is None else soft * class_weights
+    return (weight * per_class).sum(1).mean()
 
 
 def train_one_epoch(
@@ -52,6 +66,7 @@ def train_one_epoch(
     precision: Precision,
     label_smoothing: float = 0.0,
     class_weights: torch.Tensor | None = None,
+    gce_q: float = 0.0,
     grad_clip: float = 0.0,
     max_steps: int | None = None,
     on_step=None,
@@ -76,7 +91,7 @@ def train_one_epoch(
         target = target.to(precision.device, non_blocking=True)
         with precision.autocast():
             logits = model(x)
-        loss = loss_fn(logits, target, label_smoothing, class_weights)
+        loss = loss_fn(logits, target, label_smoothing, class_weights, gce_q)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip > 0:

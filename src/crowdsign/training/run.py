@@ -90,6 +90,8 @@ def _build_loader(
     """Augmented batches of the answered train images; ``trainer.batch_size`` is global."""
     if cfg.aggregate.target not in ("hard", "soft"):
         raise ValueError(f"aggregate.target must be hard or soft, got {cfg.aggregate.target!r}")
+    if not 0.0 <= cfg.trainer.gce_q <= 1.0:
+        raise ValueError(f"trainer.gce_q must be in [0, 1], got {cfg.trainer.gce_q}")
     if cfg.trainer.balance not in BALANCE:
         raise ValueError(f"trainer.balance must be one of {BALANCE}, got {cfg.trainer.balance!r}")
     if cfg.trainer.batch_size % dist.world_size:
@@ -224,6 +226,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 precision=precision,
                 label_smoothing=cfg.trainer.label_smoothing,
                 class_weights=class_weights,
+                gce_q=cfg.trainer.gce_q,
                 grad_clip=cfg.trainer.grad_clip,
                 max_steps=None if max_steps is None else max_steps - global_step,
                 on_step=on_step,

@@ -19,6 +19,7 @@ class TrainerConfig:
     channels_last: bool = True  # on CUDA only
     compile: bool = True  # torch.compile on CUDA; CPU runs stay eager
     label_smoothing: float = 0.0
+    gce_q: float = 0.0  # > 0: generalized cross-entropy, robust to label noise (0.7 is typical)
     balance: str = "none"  # none | weights (class-weighted loss) | sampler (class-balanced draws)
     grad_clip: float = 0.0  # max grad norm; 0 disables
     max_steps: int = 0  # stop after this many optimizer steps (0 = no limit); for smoke runs

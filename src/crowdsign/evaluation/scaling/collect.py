@@ -33,6 +33,7 @@ AXIS_KEYS = (
     "aggregate",
     "aggregate.target",
     "trainer.label_smoothing",
+    "trainer.gce_q",
 )
 SEED_KEY = "seed"
 METRIC_KEYS = (
@@ -90,13 +91,17 @@ def variant_of(overrides: list[str] | frozenset[str], common: frozenset[str]) ->
     return ",".join(sorted(keep))
 
 
-def method_label(aggregate: str | None, target: str | None, smoothing: float | None) -> str:
-    """How targets are made and used: ``ds``, ``ds/soft``, ``mv/ls=0.1``."""
+def method_label(
+    aggregate: str | None, target: str | None, smoothing: float | None, gce_q: float | None = None
+) -> str:
+    """How targets are made and used: ``ds``, ``ds/soft``, ``mv/ls=0.1``, ``mv/gce=0.7``."""
     label = aggregate or "labels"
     if target == "soft":
         label += "/soft"
     if smoothing:
         label += f"/ls={smoothing:g}"
+    if gce_q and gce_q == gce_q:  # absent from older runs' configs: None or NaN
+        label += f"/gce={gce_q:g}"
     return label
 
 
@@ -135,6 +140,7 @@ def read_run(run_dir: Path, root: Path) -> dict[str, Any]:
             choices.get("aggregate"),
             _select(cfg, "aggregate.target"),
             _number(_select(cfg, "trainer.label_smoothing")) or None,
+            _number(_select(cfg, "trainer.gce_q")) or None,
         ),
         "epochs": _select(cfg, "trainer.epochs"),
     }
