@@ -34,10 +34,22 @@ def test_torchrun_two_cpu_processes(tmp_path, cache_dir):
     run_dir = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         str(REPO / "train.py"), "debug=smoke", f"paths.cache_dir={cache_dir}",
-         f"hydra.run.dir={run_dir}"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(REPO / "train.py"),
+            "debug=smoke",
+            f"paths.cache_dir={cache_dir}",
+            f"hydra.run.dir={run_dir}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((run_dir / "metrics.json").read_text())
