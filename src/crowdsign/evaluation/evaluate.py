@@ -21,7 +21,7 @@ from crowdsign.evaluation.metrics import stop_index
 from crowdsign.evaluation.report import write_report
 from crowdsign.evaluation.robustness import robustness_report
 from crowdsign.evaluation.scoring import evaluate_split
-from crowdsign.training.checkpoint import load_checkpoint
+from crowdsign.inference.model import load_model
 from crowdsign.training.loop import Precision
 from crowdsign.training.runtime import configure_threads, resolve_device, resolve_precision
 from crowdsign.training.tensorboard import RunLogger
@@ -46,26 +46,24 @@ class Loaded:
 
 
 def load_for_evaluation(cfg: DictConfig) -> Loaded:
-    state = load_checkpoint(cfg.ckpt_path)
-    trained = OmegaConf.create(state["config"])
     device = resolve_device(cfg.trainer.device)
     configure_threads(cfg.trainer.threads, device)
+    loaded = load_model(cfg.ckpt_path, device)
+    trained = OmegaConf.create(loaded.config)
     if cfg.data is not None and cfg.task is None:
         cfg.task = trained.data.task  # another source, scored on the checkpoint's own task
     splits = instantiate(trained.data if cfg.data is None else cfg.data)
-    if list(splits.class_names) != list(state["class_names"]):
+    if tuple(splits.class_names) != loaded.class_names:
         raise ValueError(
-            f"checkpoint {cfg.ckpt_path} predicts classes {state['class_names']} but the data "
-            f"has {list(splits.class_names)}: a checkpoint of another task (task=?)"
+            f"checkpoint {cfg.ckpt_path} predicts classes {list(loaded.class_names)} but the "
+            f"data has {list(splits.class_names)}: a checkpoint of another task (task=?)"
         )
-    model = instantiate(trained.model, num_classes=len(state["class_names"]))
-    model.load_state_dict(state["model"])
     return Loaded(
-        model=model.to(device).eval(),
+        model=loaded.model,
         images=splits[cfg.split],
         precision=resolve_precision(cfg.trainer, device),
-        image_size=int(trained.data.image_size),
-        epoch=int(state["epoch"]),
+        image_size=loaded.image_size,
+        epoch=loaded.epoch,
     )
 
 

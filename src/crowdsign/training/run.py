@@ -71,13 +71,9 @@ def _check_resumable(saved: dict, cfg: DictConfig) -> None:
             node.pop(leaf, None)
         return c
 
-    now = OmegaConf.to_container(cfg, resolve=True)
-    if strip(saved) != strip(now):
-        diff = sorted(
-            k
-            for k in set(strip(saved)) | set(strip(now))
-            if strip(saved).get(k) != strip(now).get(k)
-        )
+    before, now = strip(saved), strip(OmegaConf.to_container(cfg, resolve=True))
+    if before != now:
+        diff = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
         raise ValueError(
             f"resume=true but the config differs from the checkpoint's in {diff}; "
             "resume with the same config (or start a new run)"
