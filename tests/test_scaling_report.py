@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from crowdsign.evaluation.evaluate import evaluate
-from crowdsign.evaluation.scaling.collect import collect, method_label, planned_jobs
+from crowdsign.evaluation.scaling.collect import collect, method_label, planned_jobs, variant_of
 from crowdsign.evaluation.scaling.report import write_hparams
 
 SIZES = (100, 200, 400, 800, 1600)
@@ -199,4 +199,34 @@ def test_training_variants_are_separate_methods():
     assert method_label("ds", "hard", None) == "ds"
     assert method_label("ds", "soft", None) == "ds/soft"
     assert method_label("mv", "hard", 0.1) == "mv/ls=0.1"
-    assert method_label(None, None, None) == "labels"  # crowd=none: the source's own labels
+    assert method_label("mv", "hard", None, 0.7) == "mv/gce=0.7"
+    assert method_label(None, None, None) == "labels"
+    # a recipe override (robust=...) is read back through its config, not as a variant
+    overrides = ["robust=gce", "crowd.noise=0.3", "model=tiny_cnn", "seed=1"]
+    assert (
+        variant_of(overrides, frozenset()) == "model=tiny_cnn"
+    )  # crowd=none: the source's own labels
+
+
+def test_volume_by_option_compares_options_and_bolds_the_best():
+    from crowdsign.evaluation.scaling.markdown import volume_by_option
+
+    rows = []
+    for size, (hard, gce) in {256: (0.70, 0.75), 1024: (0.90, 0.85)}.items():
+        for option, mean in (("k=1 mv", hard), ("k=1 mv/gce=0.7", gce)):
+            rows.append(
+                {
+                    "condition": "uniform 0.3",
+                    "option": option,
+                    "size": size,
+                    "n_runs": 3,
+                    "test/accuracy_mean": mean,
+                    "test/accuracy_std": 0.01,
+                }
+            )
+    lines = volume_by_option(pd.DataFrame(rows), "test/accuracy", "Test accuracy")
+    text = "\n".join(lines)
+    assert "### uniform 0.3" in text
+    assert "| 256 | 0.700 ± 0.010 (3) | **0.750 ± 0.010 (3)** |" in text
+    assert "| 1,024 | **0.900 ± 0.010 (3)** | 0.850 ± 0.010 (3) |" in text
+    assert volume_by_option(pd.DataFrame(rows[:1]), "test/accuracy", "x") == []  # one option

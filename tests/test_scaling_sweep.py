@@ -144,6 +144,56 @@ def test_gpu_preset_and_slurm_launcher_compose():
     assert cfg.trainer.epochs > 0 and cfg.trainer.device == "cuda"
 
 
+def test_noise_robust_sweep_compares_recipes_on_the_scaling_setup():
+    cfg = _compose_with_hydra(["experiment=noise_robust"])
+    grid = _grid(cfg.hydra.sweeper.params)
+    assert set(grid["robust"]) == {"none", "ds_soft", "ls", "gce"}
+    assert "aggregate" not in grid  # the recipe picks the aggregator
+    assert len(grid["seed"]) >= 3
+    scaling = _compose_with_hydra(["experiment=scaling"])
+    for size in grid["data.train_size"]:
+        point = _compose_with_hydra(["experiment=noise_robust", f"data.train_size={size}"])
+        same = _compose_with_hydra(["experiment=scaling", f"data.train_size={size}"])
+        assert (point.trainer.epochs, point.trainer.batch_size) == (
+            same.trainer.epochs,
+            same.trainer.batch_size,
+        )
+    assert cfg.data.image_size == scaling.data.image_size
+    assert cfg.model == scaling.model
+
+
+@pytest.mark.parametrize(
+    ("recipe", "aggregator", "target", "smoothing", "gce_q"),
+    [
+        ("none", "MajorityVote", "hard", 0.0, 0.0),
+        ("soft", "MajorityVote", "soft", 0.0, 0.0),
+        ("ds_soft", "DawidSkene", "soft", 0.0, 0.0),
+        ("ls", "MajorityVote", "hard", 0.1, 0.0),
+        ("gce", "MajorityVote", "hard", 0.0, 0.7),
+    ],
+)
+def test_robust_recipes_set_targets_and_loss(recipe, aggregator, target, smoothing, gce_q):
+    for extra in ([], ["experiment=noise_robust"]):
+        cfg = _compose_with_hydra([*extra, f"robust={recipe}"])
+        assert cfg.aggregate.estimator._target_.endswith(aggregator)
+        assert cfg.aggregate.target == target
+        assert cfg.trainer.label_smoothing == smoothing and cfg.trainer.gce_q == gce_q
+
+
+def test_gtsrb_grid_is_a_smaller_scaling_grid():
+    cfg = _compose_with_hydra(["experiment=scaling_gtsrb", "task=binary"])
+    assert cfg.hydra.runtime.choices.data == "gtsrb"
+    assert cfg.trainer.balance == "weights"  # 2.4% stop signs
+    grid = _grid(cfg.hydra.sweeper.params)
+    sizes = [int(s) for s in grid["data.train_size"]]
+    assert all(b == 2 * a for a, b in zip(sizes, sizes[1:], strict=False))
+    assert math.prod(len(v) for v in grid.values()) < 384
+    for size in sizes:
+        point = _compose_with_hydra(["experiment=scaling_gtsrb", f"data.train_size={size}"])
+        assert f"n{size}" in point.experiment.schedule
+        assert point.trainer.batch_size <= size
+
+
 SMOKE = ["debug=smoke", "trainer.max_steps=2", "crowd=uniform"]
 
 

@@ -34,6 +34,7 @@ AXIS_KEYS = (
     "aggregate.target",
     "trainer.label_smoothing",
     "trainer.gce_q",
+    "robust",  # a recipe of the four keys above; its effect is read back as the method
 )
 SEED_KEY = "seed"
 METRIC_KEYS = (

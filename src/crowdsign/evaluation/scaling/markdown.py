@@ -68,6 +68,36 @@ def volume_by_noise(summary: pd.DataFrame, metric: str, title: str) -> list[str]
     return lines
 
 
+def volume_by_option(summary: pd.DataFrame, metric: str, title: str) -> list[str]:
+    """One table per condition: rows train size, columns option; the best mean in bold.
+
+    The view for comparing how labels are bought and used (k, aggregation, soft targets,
+    robust losses) under one kind of noise.
+    """
+    lines = [f"## {title} by volume × option", ""]
+    options = sorted(summary["option"].unique())
+    if len(options) < 2:
+        return []
+    for condition in sorted(summary["condition"].unique()):
+        part = summary[(summary["condition"] == condition) & (summary["n_runs"] > 0)]
+        if part.empty:
+            continue
+        lines += [f"### {condition}", ""]
+        rows = []
+        for size in sorted(part["size"].dropna().unique()):
+            at = part[part["size"] == size]
+            best = at[f"{metric}_mean"].max()
+            cells = []
+            for o in options:
+                text = _cell(at, metric, option=o)
+                hit = at[at["option"] == o]
+                is_best = not hit.empty and hit[f"{metric}_mean"].iloc[0] == best
+                cells.append(f"**{text}**" if is_best and text != "–" else text)
+            rows.append([size_label(size), *cells])
+        lines += table(["train images", *options], rows)
+    return lines
+
+
 def k_by_method(summary: pd.DataFrame, metric: str, title: str) -> list[str]:
     """Per condition, at the largest size it has: rows k, columns method."""
     lines = [f"## {title} by k × method", ""]

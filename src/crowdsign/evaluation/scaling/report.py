@@ -124,13 +124,11 @@ def write_scaling_report(
         "",
     ]
     if not summary.empty:
-        lines += md.volume_by_noise(
-            summary, metric, "Test accuracy" if metric == "test/accuracy" else metric
-        )
+        title = "Test accuracy" if metric == "test/accuracy" else metric
+        lines += md.volume_by_noise(summary, metric, title)
         lines += md.volume_by_noise(summary, "test/stop_recall", "Stop-sign recall")
-        lines += md.k_by_method(
-            summary, metric, "Test accuracy" if metric == "test/accuracy" else metric
-        )
+        lines += md.volume_by_option(summary, metric, title)
+        lines += md.k_by_method(summary, metric, title)
     lines += md.fit_lines(fits, noise_of, fit_min_size)
     lines += md.tax_lines(tax, reference, noise_of)
     lines += md.budget_lines(budget, metric)
