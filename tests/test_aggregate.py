@@ -101,6 +101,31 @@ def test_smoothing_tempers_a_worker_with_few_answers():
     assert (smooth.to_numpy() > 0.2).all()  # and class 1, never seen, stays uninformative
 
 
+@pytest.mark.parametrize("method", [DawidSkene, OneCoinDawidSkene])
+def test_accuracy_prior_keeps_sparse_workers_informative(method):
+    """One answer per task, ~2 per worker: nothing tells workers apart, so the labels should be
+    the answers. Plain EM drifts to "no worker is informative" and labels every task with the
+    majority class; the accuracy prior keeps each worker's answer worth something."""
+    sim = synthetic_crowd(120, 60, 2, per_task=1, class_prior=[0.6, 0.4], seed=3)
+    votes = MajorityVote().fit_codes(sim.codes).hard_labels()
+    prior = method(accuracy_prior=1.0).fit_codes(sim.codes)
+    assert torch.equal(prior.hard_labels(), votes)
+    assert_valid(prior, sim.codes)
+    if method is DawidSkene:  # the failure the prior fixes
+        plain = DawidSkene().fit_codes(sim.codes).hard_labels()
+        assert (plain != votes).float().mean() > 0.1
+
+
+def test_accuracy_prior_keeps_dawid_skene_ahead_of_the_vote_with_spammers():
+    shares = {"reliable": 0.4, "average": 0.2, "spammer": 0.4}
+    sim = synthetic_crowd(600, 40, 2, per_task=3, shares=shares, seed=4)
+    vote = accuracy(MajorityVote().fit_codes(sim.codes), sim.truth)
+    for a in (0.0, 1.0):
+        ds = DawidSkene(accuracy_prior=a, n_iter=200).fit_codes(sim.codes)
+        assert accuracy(ds, sim.truth) > vote + 0.02
+        assert np.all(np.diff(ds.loss_history_) < 1e-4)  # MAP EM: the objective never rises
+
+
 def test_majority_vote_ties_are_seeded():
     # 200 tasks, each one vote "a" and one vote "b": every task is a tie
     answers = pd.DataFrame(
