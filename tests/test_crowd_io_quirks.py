@@ -120,6 +120,29 @@ def test_bad_rows_error_then_skip(tmp_path, row, reason, column):
     assert crowd.summary.kept == 1 and crowd.summary.read == 2 and consistent(crowd.summary)
 
 
+@pytest.mark.parametrize("reader", [read_long, read_toloka])
+def test_first_row_with_one_field_too_many(tmp_path, reader):
+    """Such a row once made pandas take column 1 as the index (and crash later). A trailing
+    empty field loses nothing; any other extra value makes the row bad, named or counted."""
+    sep, name = ("\t", "t.tsv") if reader is read_toloka else (",", "a.csv")
+    header = ["INPUT:image", "OUTPUT:result", "ASSIGNMENT:worker_id"]
+    if reader is read_long:
+        header = ["task", "label", "worker"]
+
+    def rows(extra: str) -> str:
+        lines = [header, ["a.png", "stop", "W1", extra], ["a.png", "stop", "W2"]]
+        return "\n".join(sep.join(cells) for cells in lines) + "\n"
+
+    path = write(tmp_path, name, rows("EXTRA"))
+    with pytest.raises(CrowdFormatError, match="line 2: more fields than the header"):
+        reader(split(["a.png"]), path=path)
+    crowd = reader(split(["a.png"]), path=path, on_error="skip")
+    assert list(crowd.answers["worker"]) == ["W2"]
+    assert crowd.summary.dropped == {"unparseable row": 1} and consistent(crowd.summary)
+    crowd = reader(split(["a.png"]), path=write(tmp_path, name, rows("")))
+    assert list(crowd.answers["worker"]) == ["W1", "W2"] and consistent(crowd.summary)
+
+
 def test_row_numbers_stay_right_after_skipped_lines(tmp_path):
     text = "task,worker,label\na.png,W1,stop\na.png,W2,stop,x\na.png,W3,stop,x\na.png,W4,nope\n"
     crowd = read_long(split(["a.png"]), path=write(tmp_path, "a.csv", text), on_error="skip")

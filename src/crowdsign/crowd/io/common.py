@@ -168,6 +168,7 @@ def read_table(
                 skip_blank_lines=False,
                 on_bad_lines="warn" if skip else "error",
                 engine="c",
+                index_col=False,  # never take the first column as an index (see below)
             )
         except (pd.errors.ParserError, ValueError, csv.Error) as e:
             m = re.search(r"line (\d+)|row (\d+)", str(e))
@@ -182,6 +183,17 @@ def read_table(
         if issubclass(w.category, pd.errors.ParserWarning)
         for n in re.findall(r"Skipping line (\d+)", str(w.message))
     )
+    if any("Length of header or names does not match" in str(w.message) for w in caught):
+        # The first row had one field more than the header: pandas cut it to the header's
+        # length (a trailing separator loses nothing; anything else must not vanish silently).
+        rows_in = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=sep)
+        next(rows_in, None)
+        record = next(rows_in, [])
+        if any(v.strip() for v in record[len(names) :]):
+            if not skip:
+                raise CrowdFormatError(path, "more fields than the header", row="line 2")
+            df = df.iloc[1:].reset_index(drop=True)
+            bad = sorted([2, *bad])
     if bad:
         summary.drop_many(
             "unparseable row", [f"line {n}: more fields than the header" for n in bad], len(bad)
