@@ -15,6 +15,7 @@ from crowdsign.data.splits import (
     nested_subset,
     resolve_size,
     split_imageset,
+    validation_set,
 )
 
 
@@ -153,3 +154,16 @@ def test_apply_train_size_shrinks_only_train():
     assert set(small.train.image_id) <= set(splits.train.image_id)
     assert small.val is splits.val and small.test is splits.test
     assert apply_train_size(splits, None) is splits
+
+
+def test_validation_set_is_a_stratified_subset_not_a_prefix():
+    """Sources list images by class; the first 100 of these hold only class 0 (GTSRB's first
+    1,000 validation images held no stop sign)."""
+    truth = np.repeat([0, 1, 2, 3], [400, 300, 60, 40])
+    val = _imageset(truth, np.arange(len(truth)))
+    picked = validation_set(val, 100, seed=0)
+    assert len(picked) == 100 and set(picked.image_id) <= set(val.image_id)
+    assert np.abs(np.bincount(picked.truth, minlength=4) - [50, 37.5, 7.5, 5]).max() <= 1
+    again = validation_set(val, 100, seed=0)
+    assert np.array_equal(again.image_id, picked.image_id)  # the same images every epoch
+    assert validation_set(val, 0) is val and validation_set(val, 10_000) is val

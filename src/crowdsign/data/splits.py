@@ -145,6 +145,18 @@ def apply_train_size(splits: Splits, train_size: int | float | None, seed: int =
     return replace(splits, train=train.subset(nested_subset(strata, train_size, seed)))
 
 
+def validation_set(val: ImageSet, size: int, seed: int = 0) -> ImageSet:
+    """The images that pick the best epoch: all of ``val`` (``size`` 0 or ≥ its length), or a
+    fixed class-stratified ``size`` of them.
+
+    Never the first ``size``: real sources list their images by class (GTSRB's first 1,000
+    validation images hold no stop sign), so a prefix can leave classes out of the choice.
+    """
+    if size <= 0 or size >= len(val):
+        return val
+    return val.subset(nested_subset(_strata(val.truth, len(val)), size, seed))
+
+
 def split_imageset(
     images: ImageSet,
     fractions: Sequence[float] = (0.8, 0.1, 0.1),

@@ -21,6 +21,7 @@ from crowdsign.augment import train_preset
 from crowdsign.data.balance import balanced_sampler_weights
 from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
+from crowdsign.data.splits import validation_set
 from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
@@ -187,6 +188,9 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         if cfg.trainer.compile and device.type == "cuda":  # CPU runs stay eager
             step_model = torch.compile(step_model)
 
+        val_set = validation_set(
+            splits.val, cfg.trainer.limit_val_batches * cfg.trainer.eval_batch_size, cfg.seed
+        )
         resolved = OmegaConf.to_container(cfg, resolve=True)
         first_epoch, global_step, best, history = 0, 0, -math.inf, []
         if cfg.resume:
@@ -232,10 +236,9 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             # every rank scores val (cheap, identical weights) so all agree on "best"
             val, confusion, _ = evaluate_split(
                 model,
-                splits.val,
+                val_set,
                 precision=precision,
                 batch_size=cfg.trainer.eval_batch_size,
-                limit_batches=cfg.trainer.limit_val_batches,
                 image_size=splits.train.image_size,
             )
             logger.scalars(stats, epoch + 1, prefix="train/")

@@ -23,7 +23,8 @@ class TrainerConfig:
     balance: str = "none"  # none | weights (class-weighted loss) | sampler (class-balanced draws)
     grad_clip: float = 0.0  # max grad norm; 0 disables
     max_steps: int = 0  # stop after this many optimizer steps (0 = no limit); for smoke runs
-    limit_val_batches: int = 0  # 0 = all
+    limit_val_batches: int = 0  # score val on a fixed class-stratified subset of this many
+    # eval batches (data.splits.validation_set) to pick the best epoch; 0 = all of val
     log_every: int = 50  # steps between TensorBoard scalars
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     progress: bool = True  # tqdm bars
