@@ -25,7 +25,8 @@ from crowdsign.evaluation.scaling.summary import size_label
 def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[Figure, list]:
     cols = min(n, 4)
     rows = math.ceil(n / cols)
-    fig = Figure(figsize=(width * cols, height * rows), dpi=110, layout="constrained")
+    # + room for the legend outside the panels, so a one-panel figure keeps its title whole
+    fig = Figure(figsize=(width * cols + 2.2, height * rows), dpi=110, layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -72,7 +73,7 @@ def plot_learning_curves(
         ax.grid(alpha=0.3)
     handles = [Line2D([], [], color=colours[c], marker="o", ms=3, label=c) for c in conditions]
     handles.append(Line2D([], [], color="grey", ls="--", label="fit a·n^(−b) + c"))
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="condition")
+    fig.legend(handles=handles, loc="outside right center", fontsize=8, title="condition")
     fig.suptitle(f"{metric} vs train size (band: ±1 std over seeds)")
     fig.savefig(path)
     return path
