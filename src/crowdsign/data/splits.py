@@ -141,7 +141,7 @@ def apply_train_size(splits: Splits, train_size: int | float | None, seed: int =
     if train_size is None:
         return splits
     train = splits.train
-    strata = train.truth if train.truth is not None else np.zeros(len(train), dtype=np.int64)
+    strata = _strata(train.truth, len(train))
     return replace(splits, train=train.subset(nested_subset(strata, train_size, seed)))
 
 

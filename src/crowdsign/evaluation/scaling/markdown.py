@@ -85,14 +85,16 @@ def volume_by_option(summary: pd.DataFrame, metric: str, title: str) -> list[str
         lines += [f"### {condition}", ""]
         rows = []
         for size in sorted(part["size"].dropna().unique()):
-            at = part[part["size"] == size]
+            at = part[part["size"] == size].set_index("option")
             best = at[f"{metric}_mean"].max()
             cells = []
             for o in options:
-                text = _cell(at, metric, option=o)
-                hit = at[at["option"] == o]
-                is_best = not hit.empty and hit[f"{metric}_mean"].iloc[0] == best
-                cells.append(f"**{text}**" if is_best and text != "–" else text)
+                if o not in at.index:
+                    cells.append("–")
+                    continue
+                r = at.loc[o]
+                text = fmt(r[f"{metric}_mean"], r[f"{metric}_std"], int(r["n_runs"]))
+                cells.append(f"**{text}**" if r[f"{metric}_mean"] == best else text)
             rows.append([size_label(size), *cells])
         lines += table(["train images", *options], rows)
     return lines
