@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crowdsign.crowd.streams import gumbels
+
 # words in a class name that put it in a colour family (a name starting "not" is in none)
 COLOR_FAMILIES: dict[str, tuple[str, ...]] = {
     "red": ("stop", "yield", "no_entry", "prohibitory", "red_octagon"),
@@ -259,13 +261,15 @@ def _same_pool(n_workers: int, m: np.ndarray, name: str, rng: np.random.Generato
     return Pool(workers, np.broadcast_to(m, (n_workers, *m.shape)).copy())
 
 
-def assign(n_tasks: int, activity: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def assign(keys: np.ndarray, activity: np.ndarray, k: int) -> np.ndarray:
     """``(n_tasks, k)`` distinct workers per task, drawn by activity (Gumbel top-k).
 
-    Heavy-tailed activity means a few workers answer most tasks; no worker answers a task
-    twice. Works in chunks so memory stays ``O(chunk * n_workers)``.
+    Task ``i`` draws from its own stream (``keys[i]``, see :mod:`crowdsign.crowd.streams`), and
+    its workers come in order of their Gumbel keys, so the first ``k`` of them are the same for
+    every ``k``. Heavy-tailed activity means a few workers answer most tasks; no worker answers
+    a task twice. Works in chunks so memory stays ``O(chunk * n_workers)``.
     """
-    n_workers = len(activity)
+    n_tasks, n_workers = len(keys), len(activity)
     if not 1 <= k <= n_workers:
         raise ValueError(f"labels_per_image={k} must be between 1 and the pool size {n_workers}")
     out = np.empty((n_tasks, k), dtype=np.int64)
@@ -273,6 +277,8 @@ def assign(n_tasks: int, activity: np.ndarray, k: int, rng: np.random.Generator)
     logw = np.log(activity)[None, :]
     for lo in range(0, n_tasks, step):
         hi = min(n_tasks, lo + step)
-        keys = logw + rng.gumbel(size=(hi - lo, n_workers))
-        out[lo:hi] = np.argpartition(-keys, k - 1, axis=1)[:, :k]
+        g = logw + gumbels(keys[lo:hi], 0, n_workers)
+        top = np.argpartition(-g, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(g, top, axis=1), axis=1, kind="stable")
+        out[lo:hi] = np.take_along_axis(top, order, axis=1)
     return out

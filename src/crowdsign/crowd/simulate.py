@@ -35,6 +35,7 @@ from crowdsign.crowd.pools import (
     pairflip_pool,
     uniform_pool,
 )
+from crowdsign.crowd.streams import image_keys, normals, uniforms
 from crowdsign.data.imageset import ImageSet
 
 
@@ -44,7 +45,7 @@ def sample_answers(
     *,
     labels_per_image: int,
     difficulty_effect: float,
-    rng: np.random.Generator,
+    seed: int,
     source: str,
     cost: Any = None,
 ) -> CrowdLabels:
@@ -53,26 +54,32 @@ def sample_answers(
     A worker who looks at the image answers from their confusion row for the true class, or —
     with probability ``difficulty_effect * difficulty`` — like someone who cannot make the sign
     out (:func:`~crowdsign.crowd.pools.confusable`: the true class or one of its family).
-    Answers come task by task; ``seconds`` grows with the worker's pace and the difficulty.
+    ``seconds`` grows with the worker's pace and the difficulty.
+
+    Nested: every draw for an image comes from its own stream, seeded by ``(seed, image_id)``
+    (:mod:`crowdsign.crowd.streams`), so an image's answers are the same in any ImageSet that
+    holds it, and its first ``k`` answers are the same for every ``labels_per_image >= k``.
     """
     if images.truth is None:
         raise ValueError("a simulated crowd needs an ImageSet with truth labels")
     if not 0 <= difficulty_effect <= 1:
         raise ValueError(f"difficulty_effect={difficulty_effect} must be in [0, 1]")
-    n, k, c = len(images), labels_per_image, images.num_classes
+    k, c = labels_per_image, images.num_classes
     w_count = len(pool.workers)
     truth = images.truth.astype(np.int64)
     d = _difficulty(images)
-    who = assign(n, pool.workers["activity"].to_numpy(), k, rng).reshape(-1)
+    keys = image_keys(images.image_id, seed)
+    who = assign(keys, pool.workers["activity"].to_numpy(), k).reshape(-1)
     t = np.repeat(truth, k)
     looks = pool.workers["looks"].to_numpy(dtype=bool)[who]
-    confused = looks & (rng.random(n * k) < difficulty_effect * np.repeat(d, k))
+    confused = looks & (uniforms(keys, 1, k).reshape(-1) < difficulty_effect * np.repeat(d, k))
     # one table of rows: every worker's confusion rows, then the "cannot make it out" rows
     table = np.concatenate([pool.confusion.reshape(-1, c), confusable(images.class_names)])
     row = np.where(confused, w_count * c + t, who * c + t)
-    label = _categorical(table, row, rng)
+    label = _categorical(table, row, uniforms(keys, 2, k).reshape(-1))
     pace = pool.workers["seconds"].to_numpy()[who]
-    seconds = pace * np.exp(0.4 * rng.standard_normal(n * k)) * (1 + 0.5 * np.repeat(d, k))
+    jitter = np.exp(0.4 * normals(keys, 3, k).reshape(-1))
+    seconds = pace * jitter * (1 + 0.5 * np.repeat(d, k))
     names = np.asarray(images.class_names, dtype=object)
     answers = pd.DataFrame(
         {
@@ -98,8 +105,9 @@ def _difficulty(images: ImageSet) -> np.ndarray:
     return d
 
 
-def _categorical(table: np.ndarray, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw from ``table[row[i]]`` per ``i``, by inverse CDF on the flattened table.
+def _categorical(table: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One draw from ``table[row[i]]`` per ``i`` with uniform ``u[i]``, by inverse CDF on the
+    flattened table.
 
     Row ``r``'s CDF is shifted by ``r`` so all rows form one increasing array; a uniform draw
     plus ``r`` then lands inside row ``r``. Memory is ``O(table)``, not ``O(answers * C)``.
@@ -108,7 +116,7 @@ def _categorical(table: np.ndarray, row: np.ndarray, rng: np.random.Generator) -
     cdf = np.cumsum(table, axis=1)
     cdf[:, -1] = 1.0
     flat = (cdf + np.arange(len(table))[:, None]).reshape(-1)
-    pos = np.searchsorted(flat, row + rng.random(len(row)), side="right")
+    pos = np.searchsorted(flat, row + u, side="right")
     return np.minimum(pos - row * c, c - 1)
 
 
@@ -184,7 +192,7 @@ def simulate_crowd(
         pool,
         labels_per_image=labels_per_image,
         difficulty_effect=difficulty_effect,
-        rng=rng,
+        seed=seed,
         source="simulated pool",
         cost=cost,
     )
@@ -204,11 +212,11 @@ def _rescale(shares: dict[str, float], noise: float) -> dict[str, float]:
 
 
 def _simple(images: ImageSet, make: Any, name: str, **kw: Any) -> CrowdLabels:
-    rng = np.random.default_rng(kw.pop("seed"))
+    rng = np.random.default_rng(kw["seed"])  # the pool only; answers come per image
     if images.truth is None:
         raise ValueError("a simulated crowd needs an ImageSet with truth labels")
     pool = make(kw.pop("n_workers"), rng)
-    return sample_answers(images, pool, rng=rng, source=name, **kw)
+    return sample_answers(images, pool, source=name, **kw)
 
 
 def simulate_uniform(
