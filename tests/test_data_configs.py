@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 from hydra.errors import ConfigCompositionException
-from hydra.utils import instantiate
 from test_data_coco import write_coco
 from test_data_folder import write_tree
 from test_data_gtsrb import write_gtsrb
 from test_data_manifest import manifest
+
+from crowdsign.data.load import load_splits
 
 
 @pytest.mark.parametrize("source", ["gtsrb", "folder", "coco", "manifest"])
@@ -26,7 +27,7 @@ def test_each_source_instantiates_from_config(make_cfg, tmp_path, source):
     else:
         overrides = [f"data.path={manifest(tmp_path, 12)[0]}"]
     cfg = make_cfg("train", [f"data={source}", "data.workers=1", "data.train_size=0.5", *overrides])
-    splits = instantiate(cfg.data)
+    splits = load_splits(cfg.data)
     assert splits.class_names == ("not_stop", "stop")
     assert splits.train.images.dtype == np.uint8 and len(splits.train) > 0
     assert json.dumps(splits.summary.to_dict())  # the pipeline can write the load summary

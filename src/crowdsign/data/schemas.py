@@ -25,6 +25,8 @@ class SyntheticDataConfig:
     cache_dir: str = "${paths.cache_dir}"
     workers: int = 0  # render processes; 0 = all cores
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
+    subset_seed: int = "${seed}"  # type: ignore[assignment]  # which subset (split: seed)
+    gold_size: int = 0  # val images with truth bought as a gold set (trainer.selection=gold)
 
 
 # --- real sources (issue 5); common keys first, then the source's own ---------------------------
@@ -36,6 +38,8 @@ class GtsrbDataConfig:
     task: str = "${task}"  # binary (not_stop/stop) | multiclass (43 GTSRB classes)
     image_size: int = 32  # cached side; GTSRB files are 35x35
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
+    subset_seed: int = "${seed}"  # type: ignore[assignment]  # which subset (split: seed)
+    gold_size: int = 0  # val images with truth bought as a gold set (trainer.selection=gold)
     seed: int = 0  # split and subset seed
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING  # holds gtsrb/GTSRB/Training (and optionally Final_Test)
@@ -53,6 +57,8 @@ class FolderDataConfig:
     task: str = "${task}"  # binary | multiclass (the top-level task)
     image_size: int = 64
     train_size: Any = None
+    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    gold_size: int = 0
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING  # <root>/<class>/... or <root>/{train,val,test}/<class>/...
@@ -71,6 +77,8 @@ class CocoDataConfig:
     task: str = "${task}"  # multiclass: background + COCO categories
     image_size: int = 64
     train_size: Any = None
+    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    gold_size: int = 0
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING
@@ -95,6 +103,8 @@ class ManifestDataConfig:
     task: str = "${task}"  # binary | multiclass (the top-level task)
     image_size: int = 64
     train_size: Any = None
+    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    gold_size: int = 0
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
     path: str = MISSING  # the manifest file (.csv, .tsv, .parquet)

@@ -17,6 +17,7 @@ from torch import nn
 
 from crowdsign.augment import eval_preset
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.load import load_splits
 from crowdsign.evaluation.metrics import stop_index
 from crowdsign.evaluation.report import write_report
 from crowdsign.evaluation.robustness import robustness_report
@@ -52,7 +53,7 @@ def load_for_evaluation(cfg: DictConfig) -> Loaded:
     trained = OmegaConf.create(loaded.config)
     if cfg.data is not None and cfg.task is None:
         cfg.task = trained.data.task  # another source, scored on the checkpoint's own task
-    splits = instantiate(trained.data if cfg.data is None else cfg.data)
+    splits = load_splits(trained.data if cfg.data is None else cfg.data)
     if tuple(splits.class_names) != loaded.class_names:
         raise ValueError(
             f"checkpoint {cfg.ckpt_path} predicts classes {list(loaded.class_names)} but the "

@@ -182,6 +182,7 @@ def _training(run: RunFiles) -> list[str]:
         ("device", run.metrics.get("device")),
         ("processes", run.metrics.get("world_size")),
         ("seed", run.get("seed")),
+        ("model selection (best epoch)", _selection(run.metrics.get("selection"))),
         ("checkpoint", f"{run.checkpoint} (epoch {run.epoch})" if run.checkpoint else None),
         (
             "training time",
@@ -191,6 +192,13 @@ def _training(run: RunFiles) -> list[str]:
     ]
     lines = ["## Training setup", "", "| | |", "|---|---|"]
     return lines + [f"| {name} | {value} |" for name, value in rows if value not in (None, "")]
+
+
+def _selection(record: Any) -> str | None:
+    """``by`` (images): note; runs from before selection was recorded picked on val truth."""
+    if not isinstance(record, dict):
+        return None
+    return f"{record.get('by')} ({record.get('images')} validation images): {record.get('note')}"
 
 
 def _metrics(run: RunFiles) -> list[str]:

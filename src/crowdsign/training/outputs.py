@@ -47,8 +47,12 @@ def write_run_outputs(
     device: torch.device,
     dist: DistInfo,
     logger: RunLogger,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """report.{json,md}, metrics.json and the TensorBoard test figures/hparams (rank 0)."""
+    """report.{json,md}, metrics.json and the TensorBoard test figures/hparams (rank 0).
+
+    ``extra`` adds top-level entries to ``metrics.json`` (e.g. how the model was selected).
+    """
     write_report(
         out,
         title="Test report (best checkpoint)",
@@ -73,6 +77,7 @@ def write_run_outputs(
                 "n_trained_on": int(targets.answered.sum()),
                 "device": str(device),
                 "world_size": dist.world_size,
+                **(extra or {}),
             },
             indent=2,
         )

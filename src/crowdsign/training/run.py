@@ -21,6 +21,7 @@ from crowdsign.augment import train_preset
 from crowdsign.data.balance import balanced_sampler_weights
 from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
+from crowdsign.data.load import load_splits
 from crowdsign.data.splits import validation_set
 from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.batches import AugmentedImages, EpochSampler
@@ -42,6 +43,7 @@ from crowdsign.training.runtime import (
     resolve_precision,
     seed_everything,
 )
+from crowdsign.training.selection import crowd_and_selection
 from crowdsign.training.targets import Targets, aggregate_targets
 from crowdsign.training.tensorboard import RunLogger
 
@@ -72,7 +74,7 @@ def _check_resumable(saved: dict, cfg: DictConfig) -> None:
             node.pop(leaf, None)
         return c
 
-    before, now = strip(saved), strip(OmegaConf.to_container(cfg, resolve=True))
+    before, now = strip(saved), strip(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))
     if before != now:
         diff = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
         raise ValueError(
@@ -145,10 +147,15 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
 
     if not dist.is_main:
         barrier(dist)  # wait for rank 0 to render/cache the data
-    splits: Splits = instantiate(cfg.data)
+    splits: Splits = load_splits(cfg.data)
     if dist.is_main:
         barrier(dist)
-    crowd = instantiate(cfg.crowd)(splits.train)
+    val_pool = validation_set(
+        splits.val,
+        cfg.trainer.limit_val_batches * cfg.trainer.eval_batch_size,
+        cfg.data.subset_seed,
+    )
+    crowd, selection = crowd_and_selection(cfg, splits.train, val_pool)  # no truth by default
     targets = aggregate_targets(splits.train, crowd, instantiate(cfg.aggregate.estimator))
     label_noise = targets.noise_rate(splits.train.truth)
     t_data = time.perf_counter() - t_start
@@ -188,10 +195,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         if cfg.trainer.compile and device.type == "cuda":  # CPU runs stay eager
             step_model = torch.compile(step_model)
 
-        val_set = validation_set(
-            splits.val, cfg.trainer.limit_val_batches * cfg.trainer.eval_batch_size, cfg.seed
-        )
-        resolved = OmegaConf.to_container(cfg, resolve=True)
+        resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
         first_epoch, global_step, best, history = 0, 0, -math.inf, []
         if cfg.resume:
             state = load_checkpoint(ckpt_dir / "last.pt", map_location=device)
@@ -236,10 +240,11 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             # every rank scores val (cheap, identical weights) so all agree on "best"
             val, confusion, _ = evaluate_split(
                 model,
-                val_set,
+                selection.images,
                 precision=precision,
                 batch_size=cfg.trainer.eval_batch_size,
                 image_size=splits.train.image_size,
+                labels=selection.labels,
             )
             logger.scalars(stats, epoch + 1, prefix="train/")
             logger.scalars(val, epoch + 1, prefix="val/")
@@ -291,7 +296,8 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             image_size=splits.train.image_size,
         )
         metrics: dict[str, float] = {f"test/{k}": v for k, v in test.items()}
-        metrics["val/best_balanced_accuracy"] = best
+        metrics["val/best_balanced_accuracy"] = best  # against the selection labels
+        metrics["selection/images"] = float(len(selection.images))
         metrics["train/label_noise"] = float("nan") if label_noise is None else label_noise
         metrics["time/data_s"] = t_data
         metrics["time/train_s"] = train_seconds
@@ -311,6 +317,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 device,
                 dist,
                 logger,
+                extra={"selection": selection.record()},
             )
     finally:
         logger.close()

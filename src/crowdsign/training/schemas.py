@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from hydra.core.config_store import ConfigStore
+
+
+class Selection(Enum):
+    """What picks the best epoch (:mod:`crowdsign.training.selection`)."""
+
+    crowd = "crowd"  # the crowd's aggregated answers on validation images: no truth
+    gold = "gold"  # data.gold_size validation images with truth, counted and priced
+    truth = "truth"  # validation truth: an oracle, for studies only
 
 
 # --- trainer ----------------------------------------------------------------------------------
@@ -25,6 +34,9 @@ class TrainerConfig:
     max_steps: int = 0  # stop after this many optimizer steps (0 = no limit); for smoke runs
     limit_val_batches: int = 0  # score val on a fixed class-stratified subset of this many
     # eval batches (data.splits.validation_set) to pick the best epoch; 0 = all of val
+    # what picks the best epoch: crowd (the crowd's answers on val, no truth) | gold
+    # (data.gold_size val images with truth, priced) | truth (an oracle, for studies only)
+    selection: Selection = Selection.crowd
     log_every: int = 50  # steps between TensorBoard scalars
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     progress: bool = True  # tqdm bars
