@@ -119,3 +119,24 @@ def test_a_gold_run_prices_its_gold_set(make_cfg):
     train(cfg)
     record = json.loads((Path(cfg.paths.output_dir) / "metrics.json").read_text())["selection"]
     assert record["by"] == "gold" and record["images"] == 20 and record["cost"] > 0
+
+
+def test_seed_sets_subset_crowd_and_model_seeds_each_overridable(make_cfg):
+    cfg = make_cfg("train", ["seed=3"])
+    assert (cfg.data.subset_seed, cfg.crowd.seed, cfg.trainer.seed) == (3, 3, 3)
+    cfg = make_cfg("train", ["seed=3", "trainer.seed=5", "data.subset_seed=1"])
+    assert (cfg.data.subset_seed, cfg.crowd.seed, cfg.trainer.seed) == (1, 3, 5)
+
+
+def test_subset_seed_changes_the_train_subset_only(make_cfg):
+    from crowdsign.data.load import load_splits
+
+    def splits(seed: int):
+        cfg = make_cfg("train", ["debug=smoke", "data.train_size=64", f"data.subset_seed={seed}"])
+        return load_splits(cfg.data)
+
+    a, b = splits(0), splits(1)
+    assert set(a.train.image_id) != set(b.train.image_id)
+    assert len(a.train) == len(b.train) == 64
+    np.testing.assert_array_equal(a.test.image_id, b.test.image_id)
+    np.testing.assert_array_equal(a.val.image_id, b.val.image_id)

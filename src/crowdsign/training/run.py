@@ -102,12 +102,16 @@ def _build_loader(
     y = targets.soft[keep] if cfg.aggregate.target == "soft" else targets.hard[keep]
     transform = train_preset(**cfg.augment, image_size=train.image_size)
     images = train.images if len(keep) == len(train) else train.images[keep]
-    dataset = AugmentedImages(images, y, transform, seed=cfg.seed)
+    dataset = AugmentedImages(images, y, transform, seed=cfg.trainer.seed)
     weights = None
     if cfg.trainer.balance == "sampler":
         weights = torch.from_numpy(balanced_sampler_weights(targets.hard[keep])).double()
     sampler = EpochSampler(
-        len(dataset), seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, weights=weights
+        len(dataset),
+        seed=cfg.trainer.seed,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        weights=weights,
     )
     workers = cfg.trainer.num_workers
     loader = DataLoader(
@@ -142,7 +146,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
     device = device_for(dist, resolve_device(cfg.trainer.device))
     configure_threads(cfg.trainer.threads, device)
     precision = resolve_precision(cfg.trainer, device)
-    seed_everything(cfg.seed)
+    seed_everything(cfg.trainer.seed)
     t_start = time.perf_counter()
 
     if not dist.is_main:

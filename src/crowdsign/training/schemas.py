@@ -40,6 +40,9 @@ class TrainerConfig:
     log_every: int = 50  # steps between TensorBoard scalars
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     progress: bool = True  # tqdm bars
+    # model seed: initialisation, augmentation and batch order (subset: data.subset_seed,
+    # answers: crowd.seed); all three follow the top-level `seed` unless set
+    seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
 
 
 @dataclass
