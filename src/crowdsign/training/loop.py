@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
 from crowdsign.augment import Preset
 from crowdsign.models.inputs import hwc_to_chw, to_model_input
+from crowdsign.training.losses import crowd_loss
 
 
 @dataclass(frozen=True)
@@ -38,23 +38,10 @@ def loss_fn(
     class_weights: torch.Tensor | None = None,
     gce_q: float = 0.0,
 ) -> torch.Tensor:
-    """Loss against class indices ``(B,)`` or class probabilities ``(B, C)``.
-
-    ``gce_q == 0``: cross-entropy. ``0 < gce_q <= 1``: generalized cross-entropy
-    ``(1 - p_y^q) / q`` (Zhang & Sabuncu, 2018), which bounds the pull of a wrong label and so
-    resists label noise; q → 0 recovers cross-entropy, q = 1 is MAE.
-    """
-    if gce_q <= 0:
-        return F.cross_entropy(
-            logits.float(), target, weight=class_weights, label_smoothing=label_smoothing
-        )
-    probs = logits.float().softmax(dim=1)
-    soft = F.one_hot(target, probs.shape[1]).float() if target.ndim == 1 else target.float()
-    if label_smoothing > 0:
-        soft = soft * (1 - label_smoothing) + label_smoothing / probs.shape[1]
-    per_class = (1 - probs.clamp_min(1e-12).pow(gce_q)) / gce_q  # (B, C)
-    weight = soft if class_weights is None else soft * class_weights
-    return (weight * per_class).sum(1).mean()
+    """Loss against class indices ``(B,)`` or class probabilities ``(B, C)``: cross-entropy, or
+    generalized cross-entropy for ``gce_q > 0``, one normalisation for all
+    (:func:`crowdsign.training.losses.crowd_loss`)."""
+    return crowd_loss(logits, target, label_smoothing, class_weights, gce_q)
 
 
 def train_one_epoch(
