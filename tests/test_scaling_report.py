@@ -152,6 +152,7 @@ def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
 
     md = (out / "report.md").read_text()
     assert "**partial sweep**" in md
+    assert md.startswith("# Scaling study: sweep\n") and str(sweep_dir.parent) not in md
     assert (
         "27 finished**, 1 failed, 1 started but unfinished, 1 not started; planned by the latest launch (multirun.yaml): 30"
         in md
@@ -230,3 +231,14 @@ def test_volume_by_option_compares_options_and_bolds_the_best():
     assert "| 256 | 0.700 ± 0.010 (3) | **0.750 ± 0.010 (3)** |" in text
     assert "| 1,024 | **0.900 ± 0.010 (3)** | 0.850 ± 0.010 (3) |" in text
     assert volume_by_option(pd.DataFrame(rows[:1]), "test/accuracy", "x") == []  # one option
+
+
+def test_committed_reports_carry_no_machine_paths():
+    import re
+
+    docs = Path(__file__).parents[1] / "docs"
+    pattern = re.compile(r"(?<![\w.])/(work|home|tmp|root|Users|mnt|scratch|data)/")
+    files = [p for p in docs.rglob("*") if p.suffix in (".md", ".csv", ".json", ".yaml")]
+    assert files
+    for path in files:
+        assert not pattern.search(path.read_text()), path

@@ -116,7 +116,8 @@ def write_scaling_report(
         ]
     write_hparams(done, out / "tb")
 
-    lines = [f"# Scaling study: {sweep.root}", ""]
+    # the sweep dir by name only: a committed report must not carry a machine's paths
+    lines = [f"# Scaling study: {sweep.root.name}", ""]
     lines += md.status_lines(sweep, runs)
     lines += [
         f"- y: {metric} on the test split against truth; error = 1 − {metric}",
