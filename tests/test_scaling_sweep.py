@@ -122,15 +122,50 @@ def test_scaling_grid_is_declared_in_config():
     assert all(b == 2 * a for a, b in zip(sizes, sizes[1:], strict=False))
     assert sizes[-1] / sizes[0] >= 100  # two orders of magnitude
     assert len(grid["seed"]) >= 3
-    assert len(grid["crowd"]) >= 2 and len(grid["crowd.noise"]) >= 2
-    assert len(grid["crowd.labels_per_image"]) >= 2 and len(grid["aggregate"]) >= 2
-    assert math.prod(len(v) for v in grid.values()) == 384  # the size the README times
+    assert len(grid["labels"]) == 10
+    assert math.prod(len(v) for v in grid.values()) == 240  # the size the README times
     # every size has its own schedule entry (not the fallback)
     for size in sizes:
         point = _compose_with_hydra(["experiment=scaling", f"data.train_size={size}"])
         entry = point.experiment.schedule[f"n{size}"]
         assert point.trainer.epochs == entry.epochs and point.trainer.batch_size == entry.batch_size
         assert point.trainer.batch_size <= size  # drop_last would leave no batch
+
+
+def _condition(extra: list[str], labels: str) -> tuple:
+    c = _compose_with_hydra([*extra, f"labels={labels}"])
+    noise = c.crowd.get("noise") or 0.0
+    return (
+        c.hydra.runtime.choices.crowd,
+        noise,
+        c.crowd.labels_per_image,
+        c.aggregate.estimator._target_.rsplit(".", 1)[-1],
+    )
+
+
+@pytest.mark.parametrize(
+    "experiment", ["scaling", "scaling_gtsrb", "scaling_gtsrb_binary", "noise_robust"]
+)
+def test_study_grids_hold_no_degenerate_duplicates(experiment):
+    grid = _grid(_compose_with_hydra([f"experiment={experiment}"]).hydra.sweeper.params)
+    assert "crowd.noise" not in grid and "crowd.labels_per_image" not in grid
+    conditions = [_condition([f"experiment={experiment}"], name.strip()) for name in grid["labels"]]
+    assert len(set(conditions)) == len(conditions)
+    for crowd, noise, k, method in conditions:
+        if crowd in ("clean", "uniform", "classcond") and noise == 0:
+            assert crowd == "clean" and k == 1  # noise 0: one clean curve, not one per k
+        if k == 1 and experiment != "noise_robust":
+            assert method == "MajorityVote"  # at k = 1 Dawid-Skene is the vote
+    clean = [c for c in conditions if c[0] == "clean"]
+    assert len(clean) == 1  # the reference curve of every noisy one
+
+
+def test_gtsrb_binary_study_uses_class_conditional_noise():
+    cfg = _compose_with_hydra(["experiment=scaling_gtsrb_binary"])
+    assert cfg.task == "binary" and cfg.trainer.balance == "weights"
+    labels = _grid(cfg.hydra.sweeper.params)["labels"]
+    noisy = [n for n in labels if n != "clean"]
+    assert noisy and all(_condition([], n)[0] == "classcond" for n in noisy)
 
 
 def test_gpu_preset_and_slurm_launcher_compose():
@@ -149,6 +184,9 @@ def test_noise_robust_sweep_compares_recipes_on_the_scaling_setup():
     grid = _grid(cfg.hydra.sweeper.params)
     assert set(grid["robust"]) == {"none", "ds_soft", "ls", "gce"}
     assert "aggregate" not in grid  # the recipe picks the aggregator
+    assert "clean" in grid["labels"]  # the noise tax's reference is the clean curve
+    ds = _compose_with_hydra(["experiment=noise_robust", "labels=uniform_k3_mv", "robust=ds_soft"])
+    assert ds.aggregate.estimator._target_.endswith("DawidSkene")
     assert len(grid["seed"]) >= 3
     scaling = _compose_with_hydra(["experiment=scaling"])
     for size in grid["data.train_size"]:

@@ -247,6 +247,50 @@ def pairflip_pool(
     return _same_pool(n_workers, m, "pairflip", rng)
 
 
+def classcond_matrix(
+    class_names: Sequence[str],
+    rate: float,
+    *,
+    others: float = 0.1,
+    across: float = 0.1,
+    stop: str = "stop",
+) -> np.ndarray:
+    """``(C, C)`` class-conditional noise: each class has its own error rate and direction.
+
+    A stop sign is answered wrongly with probability ``rate``; any other class with
+    ``rate * others`` (people miss a faded stop sign far more often than they see one that
+    is not there). Wrong answers go where :func:`class_similarity` sends them (another red
+    sign for a stop sign; the other class of a binary task). Without a ``stop`` class every
+    class gets ``rate``.
+    """
+    c = len(class_names)
+    rates = np.full(c, float(rate))
+    if stop in class_names:
+        rates *= others
+        rates[list(class_names).index(stop)] = rate
+    m = class_similarity(class_names, across=across) * rates[:, None]
+    m[np.diag_indices(c)] = 1 - rates
+    return m
+
+
+def matrix_pool(n_workers: int, m: np.ndarray, rng: np.random.Generator, name: str) -> Pool:
+    """Every worker answers from the same ``(C, C)`` confusion matrix ``m``."""
+    m = np.asarray(m, dtype=float)
+    c = len(m)
+    if m.shape != (c, c) or (m < 0).any() or not np.allclose(m.sum(1), 1.0, atol=1e-6):
+        raise ValueError(
+            f"crowd.confusion must be a square matrix of probabilities with rows summing to 1 "
+            f"(row = true class, column = answer), got {m.tolist()}"
+        )
+    off = m - np.diag(np.diag(m))
+    if (off.max(1) >= np.diag(m)).any():
+        raise ValueError(
+            "crowd.confusion: the true class must be the likeliest answer in every row "
+            f"(rows {np.flatnonzero(off.max(1) >= np.diag(m)).tolist()} are not)"
+        )
+    return _same_pool(n_workers, m, name, rng)
+
+
 def _same_pool(n_workers: int, m: np.ndarray, name: str, rng: np.random.Generator) -> Pool:
     t = WORKER_TYPES["average"]
     workers = pd.DataFrame(

@@ -79,6 +79,18 @@ class PairflipCrowdConfig(UniformCrowdConfig):
 
 
 @dataclass
+class ClassCondCrowdConfig(UniformCrowdConfig):
+    """Class-conditional noise (``simulate_classcond``): a stop sign missed with probability
+    ``noise``, other classes mistaken ``others`` times as often; or one ``confusion`` matrix."""
+
+    _target_: str = "crowdsign.crowd.simulate.simulate_classcond"
+    noise: float = 0.3
+    others: float = 0.1
+    confusion: Any = None  # C x C list (row = true class, column = answer); overrides noise
+    across: float = 0.1
+
+
+@dataclass
 class CleanCrowdConfig:
     """Every answer right (``noise`` stays 0; it is there so sweeps can name it)."""
 
@@ -163,6 +175,7 @@ def register(cs: ConfigStore) -> None:
         "base_realistic": RealisticCrowdConfig,
         "base_uniform": UniformCrowdConfig,
         "base_pairflip": PairflipCrowdConfig,
+        "base_classcond": ClassCondCrowdConfig,
         "base_clean": CleanCrowdConfig,
         "base_none": NoCrowdConfig,
         "base_mturk": MTurkCrowdConfig,

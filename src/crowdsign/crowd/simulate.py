@@ -10,6 +10,9 @@ Four presets, each one Hydra target with one noise knob (``noise``) a scaling st
 - :func:`simulate_uniform` (``crowd=uniform``): wrong with probability ``noise``, uniformly.
 - :func:`simulate_pairflip` (``crowd=pairflip``): with probability ``noise`` a class's
   likeliest mistake (stop → the other class of a binary task, or another red sign).
+- :func:`simulate_classcond` (``crowd=classcond``): class-conditional: a stop sign missed with
+  probability ``noise``, other classes mistaken ``others`` times as often; or one confusion
+  matrix (``crowd.confusion``).
 - :func:`simulate_clean` (``crowd=clean``): every answer right.
 
 All take the ImageSet first (the pipeline calls ``instantiate(cfg.crowd)(train_split)``), need
@@ -30,8 +33,10 @@ from crowdsign.crowd.pools import (
     Pool,
     assign,
     class_similarity,
+    classcond_matrix,
     confusable,
     draw_pool,
+    matrix_pool,
     pairflip_pool,
     uniform_pool,
 )
@@ -263,6 +268,44 @@ def simulate_pairflip(
         images,
         make,
         f"pair-flip noise {noise}",
+        labels_per_image=labels_per_image,
+        n_workers=n_workers,
+        difficulty_effect=difficulty_effect,
+        seed=seed,
+        cost=cost,
+    )
+
+
+def simulate_classcond(
+    images: ImageSet,
+    *,
+    noise: float = 0.3,
+    others: float = 0.1,
+    confusion: list[list[float]] | None = None,
+    labels_per_image: int = 3,
+    n_workers: int = 100,
+    difficulty_effect: float = 0.0,
+    across: float = 0.1,
+    seed: int = 0,
+    cost: Any = None,
+) -> CrowdLabels:
+    """Class-conditional noise: a stop sign is missed with probability ``noise``, any other
+    class mistaken with ``noise * others``, errors towards similar classes
+    (:func:`~crowdsign.crowd.pools.classcond_matrix`); or, given, one ``confusion`` matrix
+    (``C x C``, row = true class, column = answer) every worker answers from."""
+    if not 0 <= others <= 1:
+        raise ValueError(f"crowd.others={others} (the other classes' share of noise) not in [0, 1]")
+    _check_rate(noise, 0.5)
+    m = (
+        classcond_matrix(images.class_names, noise, others=others, across=across)
+        if confusion is None
+        else np.asarray(confusion, dtype=float)
+    )
+    make = lambda n, rng: matrix_pool(n, m, rng, "classcond")  # noqa: E731
+    return _simple(
+        images,
+        make,
+        f"class-conditional noise {noise}" if confusion is None else "confusion matrix",
         labels_per_image=labels_per_image,
         n_workers=n_workers,
         difficulty_effect=difficulty_effect,

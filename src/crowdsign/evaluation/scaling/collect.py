@@ -35,6 +35,7 @@ AXIS_KEYS = (
     "trainer.label_smoothing",
     "trainer.gce_q",
     "robust",  # a recipe of the four keys above; its effect is read back as the method
+    "labels",  # a labeling condition (crowd, noise, k, aggregator), read back from the config
 )
 SEED_KEY = "seed"
 METRIC_KEYS = (
