@@ -174,9 +174,12 @@ class CrowdLabels:
             accuracy), indexed by worker; ``None`` for real exports.
         cost: the pricing the source was configured with (a ``crowdsign.crowd.cost.CostModel``)
             or ``None``; the crowd reports use it when no other cost model is given.
+        gold: known true labels of some tasks (index task, class names): an export's own gold
+            column (Toloka's ``GOLDEN:*``) or a ``crowd.gold`` file; the aggregator gets them.
     """
 
     answers: pd.DataFrame
     summary: LoadSummary
     workers: pd.DataFrame | None = None
     cost: Any = None
+    gold: pd.Series | None = None

@@ -40,6 +40,7 @@ class SimulatedCrowdConfig:
     across: float = 0.1  # mistake weight for another colour family (same family: 1)
     seed: int = "${seed}"  # type: ignore[assignment]
     cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
+    gold: str | None = None  # a task,label table of known answers, given to the aggregator
 
 
 @dataclass
@@ -68,6 +69,7 @@ class UniformCrowdConfig:
     difficulty_effect: float = 0.0
     seed: int = "${seed}"  # type: ignore[assignment]
     cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
+    gold: str | None = None  # a task,label table of known answers, given to the aggregator
 
 
 @dataclass
@@ -102,6 +104,7 @@ class CleanCrowdConfig:
     n_workers: int = 100
     seed: int = "${seed}"  # type: ignore[assignment]
     cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
+    gold: str | None = None  # a task,label table of known answers, given to the aggregator
 
 
 @dataclass
@@ -128,6 +131,9 @@ class ExportCrowdConfig:
     encoding: str | None = None  # None: BOM, else UTF-8
     check_files: bool = True  # with image_root: refuse references to missing files
     cost: CostModel = field(default_factory=CostModel)
+    # known answers for the aggregator: a task,label table; an export's own gold column
+    # (Toloka GOLDEN:<output field>) is read too
+    gold: str | None = None
 
 
 @dataclass
@@ -167,6 +173,9 @@ class AggregateConfig:
         default_factory=lambda: {"_target_": "crowdsign.crowd.aggregate.MajorityVote", "seed": 0}
     )
     target: str = "hard"  # hard: argmax label; soft: cross-entropy against the posterior
+    # drop the answers of workers the aggregator's worker report flags (spammer-like,
+    # adversarial) and aggregate again; crowd/targets.json lists them
+    exclude_flagged: bool = False
 
 
 def register(cs: ConfigStore) -> None:

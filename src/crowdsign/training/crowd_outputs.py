@@ -39,6 +39,8 @@ def write_crowd_outputs(
         "workers": targets.codes.n_workers,
         "aggregator": type(targets.estimator).__name__,
         "target_noise_vs_truth": targets.noise_rate(images.truth),
+        "gold_tasks": targets.gold_tasks,
+        "excluded_workers": list(targets.excluded),
     }
     (out_dir / "targets.json").write_text(json.dumps(facts, indent=2))
     texts["targets"] = "\n".join(f"- {k}: {v}" for k, v in facts.items()) + "\n"

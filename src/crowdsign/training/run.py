@@ -44,7 +44,7 @@ from crowdsign.training.runtime import (
     seed_everything,
 )
 from crowdsign.training.selection import crowd_and_selection
-from crowdsign.training.targets import Targets, aggregate_targets
+from crowdsign.training.targets import Targets, crowd_targets
 from crowdsign.training.tensorboard import RunLogger
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,12 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         cfg.data.subset_seed,
     )
     crowd, selection = crowd_and_selection(cfg, splits.train, val_pool)  # no truth by default
-    targets = aggregate_targets(splits.train, crowd, instantiate(cfg.aggregate.estimator))
+    targets = crowd_targets(  # with the crowd's gold answers; flagged workers out if asked
+        splits.train,
+        crowd,
+        lambda: instantiate(cfg.aggregate.estimator),
+        exclude_flagged=cfg.aggregate.exclude_flagged,
+    )
     label_noise = targets.noise_rate(splits.train.truth)
     t_data = time.perf_counter() - t_start
 

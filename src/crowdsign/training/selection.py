@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import as_cost_model, price
+from crowdsign.crowd.gold import merge_gold, read_gold
 from crowdsign.data.imageset import ImageSet
 from crowdsign.data.splits import nested_subset
 from crowdsign.training.schemas import Selection
@@ -137,7 +139,7 @@ def selection_set(
         return SelectionSet(gold, gold.truth, "gold", cost=cost)
     if val_crowd.summary.source == "source labels" or val_crowd.answers.empty:
         return SelectionSet(val, _truth(val, "selection on the source's labels"), "source")
-    targets = aggregate_targets(val, val_crowd, make_estimator())
+    targets = aggregate_targets(val, val_crowd, make_estimator(), val_crowd.gold)
     answered = val.subset(np.flatnonzero(targets.answered))
     cost = price(val_crowd.answers, as_cost_model(val_crowd.cost)).total
     return SelectionSet(
@@ -162,7 +164,14 @@ def crowd_and_selection(
 
     ``val`` is the validation pool selection may use (``trainer.limit_val_batches`` applied).
     """
-    crowd, val_crowd = answer(instantiate(cfg.crowd), train, val)
+    node = OmegaConf.to_container(cfg.crowd, resolve=True)
+    assert isinstance(node, dict)
+    gold_file = node.pop("gold", None)  # not the source's argument: read here
+    crowd, val_crowd = answer(instantiate(node), train, val)
+    if gold_file:
+        known = read_gold(gold_file, train.class_names, node.get("vocabulary"))
+        crowd = replace(crowd, gold=merge_gold(crowd.gold, known))
+        val_crowd = replace(val_crowd, gold=merge_gold(val_crowd.gold, known))
     per_image = price(crowd.answers, as_cost_model(crowd.cost)).per_image
     selection = selection_set(
         cfg.trainer.selection,

@@ -106,7 +106,25 @@ def finish(
         raise CrowdFormatError(
             check.path, f"no answers left after loading: {dict(check.summary.dropped)}"
         )
-    return CrowdLabels(answers=answers, summary=check.summary, cost=cost)
+    gold = _gold(raw, keep, vocab, answers["task"]) if "gold" in raw.columns else None
+    return CrowdLabels(answers=answers, summary=check.summary, cost=cost, gold=gold)
+
+
+def _gold(raw: pd.DataFrame, keep: np.ndarray, vocab: Vocabulary, task: pd.Series) -> pd.Series:
+    """Known labels from an export's gold column (e.g. Toloka ``GOLDEN:result``), per task.
+
+    Rows with an empty gold value are ordinary questions; a gold value that maps to no class
+    is left out (it names a class this task does not have).
+    """
+    values = raw["gold"].fillna("").astype(str).str.strip().to_numpy()[keep]
+    has = values != ""
+    codes, uniq = pd.factorize(values[has])
+    names, unknown, _ = vocab.map(np.asarray(uniq, dtype=object))
+    known = ~unknown[codes]
+    gold = pd.Series(
+        names[codes][known], index=pd.Index(task.to_numpy()[has][known], name="task"), dtype=str
+    )
+    return gold[~gold.index.duplicated()]
 
 
 def canonical(answers: pd.DataFrame) -> pd.DataFrame:

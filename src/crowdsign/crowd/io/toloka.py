@@ -3,8 +3,9 @@
 Columns ``INPUT:<field>`` (image URL or path), ``OUTPUT:<field>`` (label),
 ``ASSIGNMENT:worker_id``, ``ASSIGNMENT:status`` (APPROVED / REJECTED / SUBMITTED / EXPIRED /
 SKIPPED), ``ASSIGNMENT:started``, ``ASSIGNMENT:submitted`` (ISO times, UTC) and optionally
-``ASSIGNMENT:assignment_id``, ``ASSIGNMENT:reward``; ``GOLDEN:*``, ``HINT:*`` and
-``ASSIGNMENT:link`` are ignored. Quirk handled: a Toloka assignment is a *task suite* of several
+``ASSIGNMENT:assignment_id``, ``ASSIGNMENT:reward``; ``GOLDEN:<output field>`` (the control
+tasks' known answers) becomes ``CrowdLabels.gold``; ``HINT:*`` and ``ASSIGNMENT:link`` are
+ignored. Quirk handled: a Toloka assignment is a *task suite* of several
 images, one row each, with one reward and one start/submit time for the whole suite; reward and
 work time are split evenly over the suite's rows (rows of one ``assignment_id``).
 """
@@ -65,6 +66,9 @@ def read_toloka(
     raw = pd.DataFrame({"ref": df[inp], "worker": df[WORKER], "label": df[out]})
     if STATUS in df.columns:
         raw["status"] = df[STATUS]
+    golden = "GOLDEN:" + out.removeprefix("OUTPUT:")
+    if golden in df.columns:
+        raw["gold"] = df[golden]
     suite = np.ones(len(df))
     if ASSIGNMENT in df.columns:
         ids = df[ASSIGNMENT].str.strip()
