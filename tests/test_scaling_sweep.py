@@ -17,7 +17,8 @@ from omegaconf import OmegaConf
 
 import crowdsign.training
 from crowdsign.cli import run_train
-from crowdsign.training import sweep
+from crowdsign.training import run_version, sweep
+from crowdsign.training.run_version import current_version, stale_reason, write_version
 from crowdsign.training.sweep import sweep_job
 
 STORED = {"test/accuracy": 0.9, "test/balanced_accuracy": 0.85}
@@ -31,11 +32,61 @@ def _never(cfg):
     raise AssertionError("a finished run must not train again")
 
 
+def _finished(run_dir: Path, cfg) -> None:
+    (run_dir / "metrics.json").write_text(json.dumps({"metrics": STORED, "history": []}))
+    write_version(run_dir, current_version(cfg))
+
+
 def test_finished_run_is_skipped_with_its_stored_metrics(tmp_path):
-    (tmp_path / "metrics.json").write_text(json.dumps({"metrics": STORED, "history": []}))
+    _finished(tmp_path, _cfg(tmp_path))
     before = (tmp_path / "metrics.json").stat().st_mtime_ns
     assert sweep_job(_cfg(tmp_path), _never) == STORED
     assert (tmp_path / "metrics.json").stat().st_mtime_ns == before
+
+
+FRESH = {"test/accuracy": 0.5, "test/balanced_accuracy": 0.5}
+
+
+def _job(seed: int, run_dir: Path):
+    return OmegaConf.create(
+        {
+            "paths": {"output_dir": str(run_dir)},
+            "resume": False,
+            "seed": seed,
+            "trainer": {"threads": 1, "progress": False},
+        }
+    )
+
+
+def test_a_finished_run_of_another_config_or_code_is_stale_and_runs_again(tmp_path, monkeypatch):
+    _finished(tmp_path, _job(0, tmp_path))
+    # what does not change a result does not make a run stale
+    same = _job(0, tmp_path)
+    same.trainer.threads, same.trainer.progress = 4, True
+    assert sweep_job(same, _never) == STORED
+    # another config: runs again, and the new run is recorded as current
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.pt").write_bytes(b"")
+    seen = {}
+
+    def record(cfg):
+        seen["resume"] = cfg.resume
+        (tmp_path / "metrics.json").write_text(json.dumps({"metrics": FRESH}))
+        return FRESH
+
+    assert sweep_job(_job(1, tmp_path), record) == FRESH
+    assert seen["resume"] is False  # never resumed from a stale run's checkpoint
+    assert stale_reason(tmp_path, current_version(_job(1, tmp_path))) is None
+    # another code version: runs again
+    monkeypatch.setattr(run_version, "code_sha256", lambda: "edited")
+    assert stale_reason(tmp_path, current_version(_job(1, tmp_path))) == "its code changed"
+    assert sweep_job(_job(1, tmp_path), lambda cfg: FRESH) == FRESH
+
+
+def test_a_run_without_a_recorded_version_is_stale(tmp_path):
+    (tmp_path / "metrics.json").write_text(json.dumps({"metrics": STORED, "history": []}))
+    assert "no run_version.json" in stale_reason(tmp_path, current_version(_cfg(tmp_path)))
+    assert sweep_job(_cfg(tmp_path), lambda cfg: FRESH) == FRESH
 
 
 def test_failure_is_recorded_and_returns_nan(tmp_path):

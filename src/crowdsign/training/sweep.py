@@ -3,7 +3,9 @@
 A sweep (``python train.py -m ...``) names each run dir by its overrides, so re-launching the
 same command with ``hydra.sweep.dir=<the old dir>`` lands every job in its old dir:
 
-- a run dir with ``metrics.json`` is finished: the job returns the stored metrics untouched;
+- a run dir with ``metrics.json`` is finished: the job returns the stored metrics untouched,
+  if its resolved config and code version (``run_version.json``) match the job's; a stale
+  run (either changed, or made before runs recorded them) runs again and says why;
 - a run dir with ``checkpoints/last.pt`` but no ``metrics.json`` was cut off: it resumes;
 - a job that raises writes ``error.json`` (exception type, message, traceback) in its run dir
   and returns NaN metrics, so one bad point does not stop the other hundreds.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -23,6 +26,8 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
+
+from crowdsign.training.run_version import current_version, stale_reason, write_version
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +84,25 @@ def sweep_job(
         The run's metrics: stored ones for a finished run, NaN ``FAILED_METRICS`` for a failure.
     """
     run_dir = Path(cfg.paths.output_dir)
+    version = current_version(cfg)
     stored = finished_metrics(run_dir)
     if stored is not None:
-        log.info("already finished, skipped: %s", run_dir)
-        return stored
+        why = stale_reason(run_dir, version)
+        if why is None:
+            log.info("already finished, skipped: %s", run_dir)
+            return stored
+        log.warning("stale run, running again (%s): %s", why, run_dir)
+        (run_dir / METRICS_FILE).unlink()
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # no resume from stale
     if (run_dir / LAST_CHECKPOINT).is_file() and not cfg.resume:
         log.info("resuming a cut-off run from %s", run_dir / LAST_CHECKPOINT)
         cfg.resume = True
     (run_dir / ERROR_FILE).unlink(missing_ok=True)  # a retry: the old failure is history
     try:
-        return train_fn(cfg)
+        metrics = train_fn(cfg)
+        if is_main:
+            write_version(run_dir, version)
+        return metrics
     except Exception as exc:  # a sweep records any failure and goes on
         if is_main:
             path = write_error(run_dir, exc)
