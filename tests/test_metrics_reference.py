@@ -89,3 +89,21 @@ def test_no_stop_predicted_gives_zero_precision_like_scikit_learn():
     m, _ = classification_metrics(p, truth, BINARY)
     assert m["stop_precision"] == sk.precision_score([1, 0], [0, 0], zero_division=0) == 0.0
     assert m["stop_recall"] == 0.0
+
+
+def test_wilson_intervals_match_published_values():
+    from crowdsign.evaluation.metrics import wilson_interval
+
+    # Newcombe (1998), Table I: 81/263 → 0.2553-0.3662; 15/148 → 0.0624-0.1605
+    assert wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    assert wilson_interval(15, 148) == pytest.approx((0.0624, 0.1605), abs=1e-4)
+    lo, hi = wilson_interval(0, 20)
+    assert lo == 0.0 and hi == pytest.approx(0.1611, abs=1e-4)
+    assert all(np.isnan(wilson_interval(0, 0)))
+
+
+def test_stop_recall_and_precision_carry_their_wilson_intervals():
+    p, truth = probs_and_truth(400, 2, 5)
+    m, _ = classification_metrics(torch.from_numpy(p), torch.from_numpy(truth), BINARY)
+    assert m["stop_recall_lo"] < m["stop_recall"] < m["stop_recall_hi"]
+    assert m["stop_precision_lo"] < m["stop_precision"] < m["stop_precision_hi"]

@@ -107,7 +107,9 @@ def test_a_run_records_its_selection_in_metrics_and_model_card(smoke_run):
     record = json.loads((out / "metrics.json").read_text())["selection"]
     assert record["by"] == "crowd" and record["images"] > 0 and record["answers"] > 0
     assert metrics["selection/images"] == record["images"]
-    assert "model selection (best epoch) | crowd" in (out / "model_card.md").read_text()
+    card = (out / "model_card.md").read_text()
+    assert "model selection (best epoch) | crowd" in card
+    assert "(95% Wilson) |" in card.split("| stop recall |")[1].split("\n")[0]
 
 
 def test_a_gold_run_prices_its_gold_set(make_cfg):

@@ -201,6 +201,14 @@ def _selection(record: Any) -> str | None:
     return f"{record.get('by')} ({record.get('images')} validation images): {record.get('note')}"
 
 
+def _interval(metrics: dict, key: str) -> str:
+    """`` [lo, hi]``: the 95% Wilson interval stored beside a proportion, if any."""
+    lo, hi = metrics.get(f"{key}_lo"), metrics.get(f"{key}_hi")
+    if not isinstance(lo, int | float) or not isinstance(hi, int | float) or lo != lo:
+        return ""
+    return f" [{lo:.3f}, {hi:.3f}] (95% Wilson)"
+
+
 def _metrics(run: RunFiles) -> list[str]:
     lines = ["## Test metrics", ""]
     metrics = run.report.get("metrics") or {
@@ -216,7 +224,11 @@ def _metrics(run: RunFiles) -> list[str]:
         f"against truth; one training run (seed {run.get('seed')}), so no spread over seeds."
     )
     lines += ["", "| metric | value |", "|---|---:|"]
-    lines += [f"| {label} | {_fmt(metrics[k])} |" for k, label in METRICS if k in metrics]
+    lines += [
+        f"| {label} | {_fmt(metrics[k])}{_interval(metrics, k)} |"
+        for k, label in METRICS
+        if k in metrics
+    ]
     confusion, names = run.report.get("confusion"), run.report.get("class_names", [])
     if confusion and len(names) == len(confusion) <= 10:
         lines += ["", "Confusion (rows: truth, columns: prediction):", ""]
