@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -144,6 +145,7 @@ def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
     assert fits.loc["uniform 0", "c"] == pytest.approx(C, abs=0.01)
     assert fits.loc["uniform 0", "n_runs"] == 14 and fits.loc["uniform 0", "n_seeds"] == 3
     assert fits.loc["uniform 0", "b_std"] > 0 and fits.loc["uniform 0", "r2"] > 0.99
+    assert fits.loc["uniform 0", "n_boot"] == 100 and 0 <= fits.loc["uniform 0", "n_boot_failed"]
 
     tax = pd.read_csv(out / "noise_tax.csv")
     assert set(tax["condition"]) == {"uniform 0.2"} and set(tax["option"]) == {"k=1 mv"}
@@ -152,6 +154,8 @@ def test_report_files_numbers_and_what_is_missing(make_cfg, sweep_dir):
 
     md = (out / "report.md").read_text()
     assert "**partial sweep**" in md
+    assert "bootstrap draws failed" in md and "## Paired comparisons" in md
+    assert (out / "paired.csv").is_file()
     assert md.startswith("# Scaling study: sweep\n") and str(sweep_dir.parent) not in md
     assert (
         "27 finished**, 1 failed, 1 started but unfinished, 1 not started; planned by the latest launch (multirun.yaml): 30"
@@ -209,28 +213,59 @@ def test_training_variants_are_separate_methods():
     )  # crowd=none: the source's own labels
 
 
-def test_volume_by_option_compares_options_and_bolds_the_best():
-    from crowdsign.evaluation.scaling.markdown import volume_by_option
+def _option_runs() -> pd.DataFrame:
+    """Per-seed runs: at 256 gce wins on every seed; at 1,024 mv wins on average only."""
+    per_seed = {
+        (256, "k=1 mv"): (0.70, 0.69, 0.71),
+        (256, "k=1 mv/gce=0.7"): (0.75, 0.745, 0.755),
+        (1024, "k=1 mv"): (0.95, 0.83, 0.92),
+        (1024, "k=1 mv/gce=0.7"): (0.85, 0.85, 0.85),
+    }
+    rows = [
+        {"condition": "uniform 0.3", "option": o, "size": size, "seed": seed, "test/accuracy": v}
+        for (size, o), values in per_seed.items()
+        for seed, v in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
 
-    rows = []
-    for size, (hard, gce) in {256: (0.70, 0.75), 1024: (0.90, 0.85)}.items():
-        for option, mean in (("k=1 mv", hard), ("k=1 mv/gce=0.7", gce)):
-            rows.append(
-                {
-                    "condition": "uniform 0.3",
-                    "option": option,
-                    "size": size,
-                    "n_runs": 3,
-                    "test/accuracy_mean": mean,
-                    "test/accuracy_std": 0.01,
-                }
-            )
-    lines = volume_by_option(pd.DataFrame(rows), "test/accuracy", "Test accuracy")
-    text = "\n".join(lines)
+
+def test_volume_by_option_bolds_only_a_resolved_paired_win():
+    from crowdsign.evaluation.scaling.markdown import volume_by_option
+    from crowdsign.evaluation.scaling.summary import summarize
+
+    runs = _option_runs().assign(status="done", k=1.0, method="mv", crowd="uniform", noise=0.3)
+    summary = summarize(runs)
+    text = "\n".join(volume_by_option(summary, "test/accuracy", "Test accuracy", runs))
     assert "### uniform 0.3" in text
-    assert "| 256 | 0.700 ± 0.010 (3) | **0.750 ± 0.010 (3)** |" in text
-    assert "| 1,024 | **0.900 ± 0.010 (3)** | 0.850 ± 0.010 (3) |" in text
-    assert volume_by_option(pd.DataFrame(rows[:1]), "test/accuracy", "x") == []  # one option
+    assert "| 256 | 0.700 ± 0.010 (3) | **0.750 ± 0.005 (3)** |" in text
+    assert "| 1,024 | *0.900 ± 0.062 (3)* | 0.850 ± 0.000 (3) |" in text  # not resolved
+    assert volume_by_option(summary[:1], "test/accuracy", "x") == []  # one option
+
+
+def test_paired_difference_is_a_t_interval_over_shared_seeds():
+    from crowdsign.evaluation.scaling.paired import paired_difference, paired_table
+
+    a = pd.Series([0.75, 0.745, 0.755, 0.9], index=[0, 1, 2, 7])  # seed 7: B has none
+    b = pd.Series([0.70, 0.69, 0.71], index=[0, 1, 2])
+    r = paired_difference(a, b)
+    d = np.array([0.05, 0.055, 0.045])
+    half = 4.303 * d.std(ddof=1) / np.sqrt(3)
+    assert r["n"] == 3 and r["diff"] == pytest.approx(0.05)
+    assert (r["lo"], r["hi"]) == pytest.approx((0.05 - half, 0.05 + half))
+    assert r["resolved"] == 1.0
+    assert paired_difference(b.iloc[:1], a)["resolved"] == 0.0  # one seed: never resolved
+    table = paired_table(_option_runs(), "test/accuracy")
+    at = table[(table["size"] == 1024) & (table["a"] == "k=1 mv")].iloc[0]
+    assert at["diff"] == pytest.approx(0.05) and at["resolved"] == 0.0
+
+
+def test_paired_lines_name_the_best_and_the_resolution():
+    from crowdsign.evaluation.scaling.markdown import paired_lines
+    from crowdsign.evaluation.scaling.paired import paired_table
+
+    text = "\n".join(paired_lines(paired_table(_option_runs(), "test/accuracy"), "acc"))
+    assert "| uniform 0.3 | 256 | k=1 mv/gce=0.7 − k=1 mv | +0.050 [" in text
+    assert "(3 seeds, resolved)" in text and "(3 seeds, not resolved)" in text
 
 
 def test_committed_reports_carry_no_machine_paths():

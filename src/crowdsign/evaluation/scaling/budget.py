@@ -15,6 +15,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from crowdsign.evaluation.scaling.paired import best_option
+
 BASES = {"platform pay": "cost", "fair wage": "fair_cost"}
 
 
@@ -69,10 +71,11 @@ def budget_table(
     Returns:
         One row per condition × basis × budget × option: ``images`` (the budget over the
         option's mean cost per image), ``mean``, ``std``, ``n`` (seeds with a value) and
-        ``best`` (the option with the highest mean at that budget, with the options within one
-        combined std of it as ``(≈ ...)``).
+        ``best`` (the option with the highest mean at that budget, with the options it does not
+        beat by a resolved paired difference over seeds as ``(≈ ...)``).
     """
     rows = []
+    seeds: dict[tuple, dict[str, pd.Series]] = {}  # (condition, basis, budget) → option → per seed
     for cond, cond_runs in runs.groupby(condition, dropna=False, sort=True):
         for basis, cost in BASES.items():
             have = cond_runs.dropna(subset=[cost])
@@ -83,6 +86,10 @@ def budget_table(
                 for opt, opt_runs in have.groupby(option, dropna=False, sort=True):
                     acc = accuracy_at(opt_runs, cost, metric, budget)
                     per_image = float((opt_runs[cost] / opt_runs["size"]).mean())
+                    key = (*_tuple(cond), basis, budget)
+                    name = " ".join(str(v) for v in _tuple(opt))
+                    index = sorted(opt_runs["seed"].unique())
+                    seeds.setdefault(key, {})[name] = pd.Series(acc, index=index).dropna()
                     acc = acc[np.isfinite(acc)]
                     rows.append(
                         {
@@ -100,25 +107,15 @@ def budget_table(
     if table.empty:
         return table
     group = [*condition, "basis", "budget"]
-    best_label = {
-        key: _best(part, option)
-        for key, part in table.dropna(subset=["mean"]).groupby(group, dropna=False)
-    }
+    best_label = {key: _best(values) for key, values in seeds.items()}
     table["best"] = [best_label.get(tuple(r[c] for c in group), "") for _, r in table.iterrows()]
     return table
 
 
-def _best(options: pd.DataFrame, columns: list[str]) -> str:
-    """The option with the highest mean, and ``(≈ X)`` for runners-up within one combined std."""
-    ranked = options.sort_values("mean", ascending=False)
-    name = lambda r: " ".join(str(r[c]) for c in columns)  # noqa: E731
-    top = ranked.iloc[0]
-    ties = [
-        name(r)
-        for _, r in ranked.iloc[1:].iterrows()
-        if top["mean"] - r["mean"] < math.hypot(np.nan_to_num(top["std"]), np.nan_to_num(r["std"]))
-    ]
-    return name(top) + (f" (≈ {', '.join(ties)})" if ties else "")
+def _best(values: dict[str, pd.Series]) -> str:
+    """The option with the highest mean, and ``(≈ X)`` for those it does not beat (paired)."""
+    top, ties = best_option({k: v for k, v in values.items() if len(v)})
+    return top + (f" (≈ {', '.join(ties)})" if ties else "")
 
 
 def _tuple(key: object) -> tuple:

@@ -121,6 +121,11 @@ class CurveFit:
     n_seeds: int
     sizes: tuple[float, ...]
 
+    @property
+    def n_boot_failed(self) -> int:
+        """Bootstrap draws that gave no fit (left out of every ± and interval, and counted)."""
+        return int((~np.isfinite(self.boot).all(axis=1)).sum())
+
     def std(self, name: str) -> float:
         col = self.boot[:, "abc".index(name)]
         col = col[np.isfinite(col)]
@@ -209,7 +214,8 @@ def noise_tax_table(
     """The noise tax of every curve against ``reference`` at each of ``sizes``.
 
     Columns: ``curve``, ``n``, ``multiplier`` (fit on all runs), ``multiplier_std`` (over the
-    paired bootstrap), ``clean_per_noisy_label`` (= 1 / (multiplier · k): what one bought noisy
+    paired bootstrap), ``n_boot`` of ``n_boot_draws`` draws that gave a multiplier (the others,
+    failed, are counted, not hidden), ``clean_per_noisy_label`` (= 1 / (multiplier · k): what one bought noisy
     label is worth in clean labels), ``n_clean`` (the clean size matched), ``poor_fit`` (either
     fit's R² under ``POOR_R2``) and ``extrapolated`` (``n`` outside the curve's measured sizes,
     or ``n_clean`` outside the reference's).
@@ -221,11 +227,11 @@ def noise_tax_table(
             continue
         for n in sizes:
             m = noise_tax(curve.fit, ref.fit, n)
-            boot = [
+            draws = [
                 noise_tax(curve.law(r), ref.law(r), n)
                 for r in range(min(len(curve.boot), len(ref.boot)))
             ]
-            boot = np.asarray([b for b in boot if math.isfinite(b)])
+            boot = np.asarray([b for b in draws if math.isfinite(b)])
             n0 = n / m if math.isfinite(m) and m > 0 else math.nan
             k = k_of.get(key, 1.0)
             rows.append(
@@ -234,7 +240,8 @@ def noise_tax_table(
                     "n": n,
                     "multiplier": m,
                     "multiplier_std": float(boot.std(ddof=1)) if boot.size > 1 else math.nan,
-                    "n_boot": int(boot.size),
+                    "n_boot": int(boot.size),  # draws with a finite multiplier
+                    "n_boot_draws": len(draws),  # all draws: the rest failed
                     "n_clean": n0,
                     "clean_per_noisy_label": 1.0 / (m * k) if m and math.isfinite(m) else math.nan,
                     "poor_fit": bool(not curve.fit.r2 >= POOR_R2 or not ref.fit.r2 >= POOR_R2),

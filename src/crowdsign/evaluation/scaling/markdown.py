@@ -10,6 +10,7 @@ import pandas as pd
 
 from crowdsign.evaluation.scaling.collect import Sweep
 from crowdsign.evaluation.scaling.fit import POOR_R2, CurveFit
+from crowdsign.evaluation.scaling.paired import best_option, fmt_difference, per_seed
 from crowdsign.evaluation.scaling.summary import fmt, size_label
 
 MAX_LISTED = 25  # failed runs / missing cells listed before "... and N more"
@@ -68,16 +69,25 @@ def volume_by_noise(summary: pd.DataFrame, metric: str, title: str) -> list[str]
     return lines
 
 
-def volume_by_option(summary: pd.DataFrame, metric: str, title: str) -> list[str]:
-    """One table per condition: rows train size, columns option; the best mean in bold.
+def volume_by_option(
+    summary: pd.DataFrame, metric: str, title: str, runs: pd.DataFrame | None = None
+) -> list[str]:
+    """One table per condition: rows train size, columns option.
 
-    The view for comparing how labels are bought and used (k, aggregation, soft targets,
-    robust losses) under one kind of noise.
+    **Bold**: the best mean, ahead of every other option by a resolved paired difference over
+    seeds (:mod:`crowdsign.evaluation.scaling.paired`); *italic*: the best mean, not resolved
+    against at least one other option. Without ``runs`` (no per-seed values), nothing is marked.
     """
     lines = [f"## {title} by volume × option", ""]
     options = sorted(summary["option"].unique())
     if len(options) < 2:
         return []
+    lines += [
+        "**Bold**: the best mean, ahead of every other option by a paired difference over the "
+        "seeds (95% t interval excludes 0; see *Paired comparisons*); *italic*: best mean, "
+        "not resolved.",
+        "",
+    ]
     for condition in sorted(summary["condition"].unique()):
         part = summary[(summary["condition"] == condition) & (summary["n_runs"] > 0)]
         if part.empty:
@@ -86,7 +96,7 @@ def volume_by_option(summary: pd.DataFrame, metric: str, title: str) -> list[str
         rows = []
         for size in sorted(part["size"].dropna().unique()):
             at = part[part["size"] == size].set_index("option")
-            best = at[f"{metric}_mean"].max()
+            top, ties = _paired_best(runs, metric, condition, size)
             cells = []
             for o in options:
                 if o not in at.index:
@@ -94,10 +104,42 @@ def volume_by_option(summary: pd.DataFrame, metric: str, title: str) -> list[str
                     continue
                 r = at.loc[o]
                 text = fmt(r[f"{metric}_mean"], r[f"{metric}_std"], int(r["n_runs"]))
-                cells.append(f"**{text}**" if r[f"{metric}_mean"] == best else text)
+                if o == top:
+                    text = f"*{text}*" if ties else f"**{text}**"
+                cells.append(text)
             rows.append([size_label(size), *cells])
         lines += table(["train images", *options], rows)
     return lines
+
+
+def _paired_best(
+    runs: pd.DataFrame | None, metric: str, condition: str, size: float
+) -> tuple[str, list[str]]:
+    if runs is None or runs.empty:
+        return "", []
+    cell = runs[(runs["condition"] == condition) & (runs["size"] == size)]
+    return best_option({o: per_seed(g, metric) for o, g in cell.groupby("option")})
+
+
+def paired_lines(paired: pd.DataFrame, metric: str) -> list[str]:
+    """Per condition and size: the best option against each other one, paired over seeds."""
+    lines = ["## Paired comparisons", ""]
+    if paired.empty:
+        return lines + ["Fewer than two options per cell: nothing to compare.", ""]
+    lines += [
+        f"Difference in {metric} of the best option (highest mean) minus each other option, "
+        "over the seeds both have (one seed's runs share train subset and crowd answers), "
+        "with its 95% t interval; resolved: the interval excludes 0. Every 'A beats B' in "
+        "this report is a resolved row here (all pairs: `paired.csv`).",
+        "",
+    ]
+    rows = []
+    for (condition, size), cell in paired.groupby(["condition", "size"], sort=True):
+        means = cell.groupby("a")["diff"].mean()  # mean of A - others: highest for the best
+        top = means.idxmax()
+        for _, r in cell[cell["a"] == top].sort_values("b").iterrows():
+            rows.append([condition, size_label(size), f"{top} − {r['b']}", fmt_difference(r)])
+    return lines + table(["condition", "train images", "best − other", "difference"], rows)
 
 
 def k_by_method(summary: pd.DataFrame, metric: str, title: str) -> list[str]:
@@ -140,7 +182,7 @@ def fit_lines(
             rows.append(
                 [condition, option, label_noise.get((condition, option), "–")]
                 + ["–"] * 5
-                + [f"{curve.n_runs} ({curve.n_seeds})"]
+                + [f"{curve.n_runs} ({curve.n_seeds})", _failed(curve)]
             )
             continue
         rows.append(
@@ -154,10 +196,17 @@ def fit_lines(
                 f"{f.rmse:.4f}",
                 f"{f.r2:.2f}" + (" (poor fit: not a power law)" if f.r2 < POOR_R2 else ""),
                 f"{curve.n_runs} ({curve.n_seeds})",
+                _failed(curve),
             ]
         )
     header = ["condition", "option", "label noise", "b", "c", "a", "rmse", "R²", "runs (seeds)"]
+    header.append("bootstrap draws failed")
     return lines + table(header, rows)
+
+
+def _failed(curve: CurveFit) -> str:
+    """``3/200``: bootstrap draws with no fit, left out of ± and [..]."""
+    return f"{curve.n_boot_failed}/{len(curve.boot)}" if len(curve.boot) else "–"
 
 
 def _estimate(curve: CurveFit, name: str, digits: int, *, interval: bool = True) -> str:
@@ -180,7 +229,8 @@ def tax_lines(tax: pd.DataFrame, reference: Hashable | None, label_noise: dict) 
     lines += [
         f"Reference (clean) curve: **{reference[0]}, {reference[1]}** (label noise "
         f"{label_noise.get(reference, '–')}). Multiplier: how many of this curve's images give the "
-        "accuracy of one clean image (from the two fits; ± over the paired seed bootstrap). "
+        "accuracy of one clean image (from the two fits; ± over the paired seed bootstrap, (k/R): "
+        "the k of R bootstrap draws that gave a multiplier; the others failed and are left out). "
         "Clean labels per bought label: 1 / (multiplier · k). † the matched clean size lies "
         "outside the reference's measured sizes, or n outside this curve's (extrapolated); ‡ "
         "a fit behind it is poor (R² < 0.5): read the tables, not the multiplier.",
@@ -201,7 +251,8 @@ def tax_lines(tax: pd.DataFrame, reference: Hashable | None, label_noise: dict) 
                 spread = (
                     f" ± {r['multiplier_std']:.2f}" if math.isfinite(r["multiplier_std"]) else ""
                 )
-                mult.append(f"{r['multiplier']:.2f}{spread} ({r['n_boot']}){dagger}")
+                draws = r.get("n_boot_draws", r["n_boot"])
+                mult.append(f"{r['multiplier']:.2f}{spread} ({r['n_boot']}/{draws}){dagger}")
                 worth.append(f"{r['clean_per_noisy_label']:.2f}{dagger}")
             else:
                 mult.append("∞ (never reached)")

@@ -22,6 +22,7 @@ from crowdsign.evaluation.scaling import markdown as md
 from crowdsign.evaluation.scaling.budget import budget_table
 from crowdsign.evaluation.scaling.collect import Sweep, collect
 from crowdsign.evaluation.scaling.fit import CurveFit, fit_curves, noise_tax_table
+from crowdsign.evaluation.scaling.paired import paired_table
 from crowdsign.evaluation.scaling.plots import plot_cost, plot_heatmap, plot_learning_curves
 from crowdsign.evaluation.scaling.summary import CELL, add_labels, fmt, summarize
 from crowdsign.training.tensorboard import RunLogger
@@ -95,6 +96,8 @@ def write_scaling_report(
             at = sorted({sizes[len(sizes) // 2], sizes[-1]})
             k_of = {key: _first_k(group) for key, group in done.groupby(CURVE)}
             tax = noise_tax_table(fits, reference, at, k_of)
+    paired = paired_table(done, metric) if not done.empty else paired_table(runs, metric)
+    paired.to_csv(out / "paired.csv", index=False)
     _fits_frame(fits).to_csv(out / "fits.csv", index=False)
     _tax_frame(tax).to_csv(out / "noise_tax.csv", index=False)
     budget = (
@@ -128,8 +131,9 @@ def write_scaling_report(
         title = "Test accuracy" if metric == "test/accuracy" else metric
         lines += md.volume_by_noise(summary, metric, title)
         lines += md.volume_by_noise(summary, "test/stop_recall", "Stop-sign recall")
-        lines += md.volume_by_option(summary, metric, title)
+        lines += md.volume_by_option(summary, metric, title, done)
         lines += md.k_by_method(summary, metric, title)
+    lines += md.paired_lines(paired, metric)
     lines += md.fit_lines(fits, noise_of, fit_min_size)
     lines += md.tax_lines(tax, reference, noise_of)
     lines += md.budget_lines(budget, metric)
@@ -198,6 +202,8 @@ def _fits_frame(fits: dict[Hashable, CurveFit]) -> pd.DataFrame:
             "option": option,
             "n_runs": curve.n_runs,
             "n_seeds": curve.n_seeds,
+            "n_boot": len(curve.boot),
+            "n_boot_failed": curve.n_boot_failed,
         }
         for name in "abc":
             row[name] = getattr(curve.fit, name)
