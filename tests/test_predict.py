@@ -81,13 +81,15 @@ def test_folder_with_corrupt_files_is_predicted_and_bad_files_reported(
     assert set(skipped) == {"a_bad.jpg", "a_empty.png", "c_truncated.png"}
     assert "empty" in skipped["a_empty.png"]
     assert result.n_predicted == 5 and len(result.skipped) == 3
+    loaded = load_model(smoke_ckpt)
+    assert loaded.threshold is not None  # chosen on validation for trainer.target_recall
     for r in rows:
         assert r["predicted"] in ("not_stop", "stop")
         assert 0.0 <= float(r["p_stop"]) <= 1.0
-        assert r["stop"] == str(r["predicted"] == "stop")  # no threshold: the argmax decides
+        # no threshold given: the checkpoint's operating point decides
+        assert r["stop"] == str(float(r["p_stop"]) >= loaded.threshold)
 
     # the checkpoint's own eval preprocessing: same p_stop as the model on eval_preset(image)
-    loaded = load_model(smoke_ckpt)
     image = eval_preset(image_size=loaded.image_size)(read_image(folder / "sub" / "f.png"))
     p = predict_proba(loaded.model, image[None], precision=CPU, batch_size=1)
     assert float(rows[-1]["p_stop"]) == pytest.approx(float(p[0, 1]), abs=1e-6)

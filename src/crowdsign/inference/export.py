@@ -79,6 +79,9 @@ def onnx_metadata(loaded: LoadedModel) -> dict[str, str]:
         "crowdsign.model": str(loaded.config["model"]["_target_"]),
         "crowdsign.checkpoint": str(loaded.path.resolve()),
         "crowdsign.epoch": str(loaded.epoch),
+        # stop when sum(probs[stop_indices]) >= threshold (chosen on validation for a target
+        # stop recall); "null": decide by argmax
+        "crowdsign.threshold": json.dumps(loaded.threshold),
     }
 
 

@@ -30,6 +30,8 @@ class LoadedModel:
         config: the resolved training config stored in the checkpoint.
         epoch: the epoch the weights are from.
         path: the checkpoint file.
+        threshold: the p(stop) decision threshold chosen on validation for
+            ``trainer.target_recall`` (None: none stored; decide by argmax).
     """
 
     model: nn.Module
@@ -39,6 +41,7 @@ class LoadedModel:
     config: dict[str, Any]
     epoch: int
     path: Path
+    threshold: float | None = None
 
     @property
     def has_stop(self) -> bool:
@@ -109,4 +112,5 @@ def load_model(ckpt_path: str | Path, device: str | torch.device = "cpu") -> Loa
         config=state["config"],
         epoch=int(state["epoch"]),
         path=path,
+        threshold=None if state.get("threshold") is None else float(state["threshold"]),
     )

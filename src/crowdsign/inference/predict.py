@@ -147,6 +147,8 @@ def predict(cfg: DictConfig) -> PredictResult:
     configure_threads(cfg.trainer.threads, device)
     precision = resolve_precision(cfg.trainer, device)
     loaded = load_model(cfg.ckpt_path, device)
+    if threshold is None and loaded.has_stop:  # the operating point stored at training
+        threshold = loaded.threshold
     if threshold is not None and not loaded.has_stop:
         raise ValueError(
             f"threshold={threshold} asks for a stop/not-stop decision, but checkpoint "

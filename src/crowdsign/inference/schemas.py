@@ -17,7 +17,8 @@ class PredictConfig:
 
     ckpt_path: str = MISSING
     inputs: Any = MISSING  # a file, a folder (searched recursively), a glob, or a list of them
-    threshold: float | None = None  # stop when p(stop) >= threshold; None: the argmax class
+    # stop when p(stop) >= threshold; None: the checkpoint's (trainer.target_recall), else argmax
+    threshold: float | None = None
     output_format: str = "csv"  # csv (predictions.csv + skipped.csv) | json (predictions.json)
     sheet_size: int = 8  # images per row of the contact sheet; 0 writes no sheet
     workers: int = 0  # decode threads; 0 = every core this process may use

@@ -36,6 +36,7 @@ from crowdsign.training.distributed import (
     init_distributed,
 )
 from crowdsign.training.loop import train_one_epoch
+from crowdsign.training.operating_point import operating_point
 from crowdsign.training.outputs import write_run_outputs
 from crowdsign.training.runtime import (
     configure_threads,
@@ -297,7 +298,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
 
         best_state = load_checkpoint(ckpt_dir / "best.pt", map_location=device)
         model.load_state_dict(best_state["model"])
-        test, confusion, _ = evaluate_split(
+        test, confusion, test_probs = evaluate_split(
             model,
             splits.test,
             precision=precision,
@@ -305,6 +306,10 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             image_size=splits.train.image_size,
         )
         metrics: dict[str, float] = {f"test/{k}": v for k, v in test.items()}
+        # the stop threshold for trainer.target_recall, chosen on the selection set
+        metrics.update(operating_point(cfg, model, selection, splits.test, test_probs, precision))
+        if "val/threshold" in metrics:
+            save({**best_state, "threshold": metrics["val/threshold"]}, ckpt_dir / "best.pt")
         metrics["val/best_balanced_accuracy"] = best  # against the selection labels
         metrics["selection/images"] = float(len(selection.images))
         metrics["train/label_noise"] = float("nan") if label_noise is None else label_noise

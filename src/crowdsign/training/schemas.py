@@ -37,6 +37,8 @@ class TrainerConfig:
     # what picks the best epoch: crowd (the crowd's answers on val, no truth) | gold
     # (data.gold_size val images with truth, priced) | truth (an oracle, for studies only)
     selection: Selection = Selection.crowd
+    # stop recall the stored decision threshold must reach on the selection set (0: argmax)
+    target_recall: float = 0.99
     log_every: int = 50  # steps between TensorBoard scalars
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     progress: bool = True  # tqdm bars
