@@ -11,7 +11,7 @@ import pytest
 
 from crowdsign.crowd.aggregate import DawidSkene, MajorityVote
 from crowdsign.crowd.answers import CrowdLabels
-from crowdsign.crowd.gold import read_gold
+from crowdsign.crowd.io.gold import read_gold
 from crowdsign.crowd.io.toloka import read_toloka
 from crowdsign.crowd.simulate import simulate_crowd
 from crowdsign.data.imageset import ImageSet
@@ -110,3 +110,23 @@ def test_training_records_gold_and_exclusions(make_cfg, tmp_path):
     train(cfg)
     facts = json.loads((Path(cfg.paths.output_dir) / "crowd" / "targets.json").read_text())
     assert facts["gold_tasks"] == 10 and isinstance(facts["excluded_workers"], list)
+
+
+def test_a_gold_file_joins_the_exports_own_gold(tmp_path):
+    df = pd.DataFrame(
+        [("a.png", "stop", "w1", "stop"), ("b.png", "not_stop", "w1", "")],
+        columns=["INPUT:image", "OUTPUT:result", "ASSIGNMENT:worker_id", "GOLDEN:result"],
+    )
+    path = tmp_path / "assignments.tsv"
+    df.to_csv(path, sep="\t", index=False)
+    extra = tmp_path / "gold.csv"
+    extra.write_text("task,label\nb.png,not_stop\na.png,not_stop\n")
+    crowd = read_toloka(path=path, check_files=False, gold=str(extra))
+    assert crowd.gold.to_dict() == {"a.png": "stop", "b.png": "not_stop"}  # the export's first
+
+
+def test_simulated_crowds_take_a_gold_file(tmp_path):
+    im = images(20)
+    extra = tmp_path / "gold.csv"
+    extra.write_text("task,label\nimg1.png,stop\n")
+    assert simulate_crowd(im, seed=0, gold=str(extra)).gold.to_dict() == {"img1.png": "stop"}

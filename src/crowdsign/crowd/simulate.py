@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.io.gold import read_gold
 from crowdsign.crowd.pools import (
     GOOD_TYPES,
     Pool,
@@ -53,13 +54,15 @@ def sample_answers(
     seed: int,
     source: str,
     cost: Any = None,
+    gold: str | None = None,
 ) -> CrowdLabels:
     """Let ``pool`` label every image ``labels_per_image`` times.
 
     A worker who looks at the image answers from their confusion row for the true class, or —
     with probability ``difficulty_effect * difficulty`` — like someone who cannot make the sign
     out (:func:`~crowdsign.crowd.pools.confusable`: the true class or one of its family).
-    ``seconds`` grows with the worker's pace and the difficulty.
+    ``seconds`` grows with the worker's pace and the difficulty. ``gold``: a ``task,label``
+    table of known answers (:func:`~crowdsign.crowd.io.gold.read_gold`) for the aggregator.
 
     Nested: every draw for an image comes from its own stream, seeded by ``(seed, image_id)``
     (:mod:`crowdsign.crowd.streams`), so an image's answers are the same in any ImageSet that
@@ -98,7 +101,8 @@ def sample_answers(
     workers.insert(1, "accuracy", _expected_accuracy(images, pool, difficulty_effect))
     summary = LoadSummary(source=f"{source} ({w_count} workers, k={k})")
     summary.read = summary.kept = len(answers)
-    return CrowdLabels(answers=answers, summary=summary, workers=workers, cost=cost)
+    known = None if not gold else read_gold(gold, images.class_names)
+    return CrowdLabels(answers=answers, summary=summary, workers=workers, cost=cost, gold=known)
 
 
 def _difficulty(images: ImageSet) -> np.ndarray:
@@ -155,6 +159,7 @@ def simulate_crowd(
     across: float = 0.1,
     seed: int = 0,
     cost: Any = None,
+    gold: str | None = None,
 ) -> CrowdLabels:
     """Label every image of ``images`` ``labels_per_image`` times from a realistic pool.
 
@@ -200,6 +205,7 @@ def simulate_crowd(
         seed=seed,
         source="simulated pool",
         cost=cost,
+        gold=gold,
     )
 
 
@@ -233,6 +239,7 @@ def simulate_uniform(
     difficulty_effect: float = 0.0,
     seed: int = 0,
     cost: Any = None,
+    gold: str | None = None,
 ) -> CrowdLabels:
     """Symmetric noise: each answer wrong with probability ``noise``, uniformly over the rest."""
     _check_rate(noise, 1 - 1 / images.num_classes)
@@ -246,6 +253,7 @@ def simulate_uniform(
         difficulty_effect=difficulty_effect,
         seed=seed,
         cost=cost,
+        gold=gold,
     )
 
 
@@ -259,6 +267,7 @@ def simulate_pairflip(
     across: float = 0.1,
     seed: int = 0,
     cost: Any = None,
+    gold: str | None = None,
 ) -> CrowdLabels:
     """Class-dependent noise: with probability ``noise`` the class's likeliest mistake."""
     _check_rate(noise, 0.5)
@@ -273,6 +282,7 @@ def simulate_pairflip(
         difficulty_effect=difficulty_effect,
         seed=seed,
         cost=cost,
+        gold=gold,
     )
 
 
@@ -288,6 +298,7 @@ def simulate_classcond(
     across: float = 0.1,
     seed: int = 0,
     cost: Any = None,
+    gold: str | None = None,
 ) -> CrowdLabels:
     """Class-conditional noise: a stop sign is missed with probability ``noise``, any other
     class mistaken with ``noise * others``, errors towards similar classes
@@ -311,6 +322,7 @@ def simulate_classcond(
         difficulty_effect=difficulty_effect,
         seed=seed,
         cost=cost,
+        gold=gold,
     )
 
 
@@ -322,6 +334,7 @@ def simulate_clean(
     n_workers: int = 100,
     seed: int = 0,
     cost: Any = None,
+    gold: str | None = None,
 ) -> CrowdLabels:
     """Every answer right (``noise`` must be 0; it exists so a sweep can name it)."""
     if noise != 0:
@@ -336,6 +349,7 @@ def simulate_clean(
         difficulty_effect=0.0,
         seed=seed,
         cost=cost,
+        gold=gold,
     )
 
 

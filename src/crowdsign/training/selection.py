@@ -24,11 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import as_cost_model, price
-from crowdsign.crowd.gold import merge_gold, read_gold
 from crowdsign.data.imageset import ImageSet
 from crowdsign.data.splits import nested_subset
 from crowdsign.training.schemas import Selection
@@ -164,14 +162,7 @@ def crowd_and_selection(
 
     ``val`` is the validation pool selection may use (``trainer.limit_val_batches`` applied).
     """
-    node = OmegaConf.to_container(cfg.crowd, resolve=True)
-    assert isinstance(node, dict)
-    gold_file = node.pop("gold", None)  # not the source's argument: read here
-    crowd, val_crowd = answer(instantiate(node), train, val)
-    if gold_file:
-        known = read_gold(gold_file, train.class_names, node.get("vocabulary"))
-        crowd = replace(crowd, gold=merge_gold(crowd.gold, known))
-        val_crowd = replace(val_crowd, gold=merge_gold(val_crowd.gold, known))
+    crowd, val_crowd = answer(instantiate(cfg.crowd), train, val)  # gold comes with them
     per_image = price(crowd.answers, as_cost_model(crowd.cost)).per_image
     selection = selection_set(
         cfg.trainer.selection,

@@ -71,6 +71,8 @@ class ReadOptions:
         encoding: text encoding; ``None`` reads a BOM if there is one, else UTF-8.
         check_files: with an ``image_root``, refuse references to files that do not exist.
         max_examples: example rows kept per drop reason in the summary.
+        gold: a ``task,label`` table of known answers (``crowdsign.crowd.io.gold``), handed to the
+            aggregator with any gold column of the export itself.
     """
 
     image_root: str | None = None
@@ -81,6 +83,7 @@ class ReadOptions:
     encoding: str | None = None
     check_files: bool = True
     max_examples: int = 5
+    gold: str | None = None
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:

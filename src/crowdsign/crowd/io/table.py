@@ -10,6 +10,7 @@ import pandas as pd
 
 from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.io.common import Checker, CrowdFormatError, ReadOptions
+from crowdsign.crowd.io.gold import merge_gold, read_gold
 from crowdsign.crowd.io.resolve import RefResolver, Vocabulary
 from crowdsign.data.imageset import ImageSet
 
@@ -107,6 +108,9 @@ def finish(
             check.path, f"no answers left after loading: {dict(check.summary.dropped)}"
         )
     gold = _gold(raw, keep, vocab, answers["task"]) if "gold" in raw.columns else None
+    if opts.gold:
+        classes = None if images is None else images.class_names
+        gold = merge_gold(gold, read_gold(opts.gold, classes, opts.vocabulary))
     return CrowdLabels(answers=answers, summary=check.summary, cost=cost, gold=gold)
 
 

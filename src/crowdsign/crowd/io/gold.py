@@ -17,9 +17,14 @@ from crowdsign.crowd.io.resolve import Vocabulary
 
 
 def read_gold(
-    path: str | Path, class_names: Sequence[str], vocabulary: Mapping[str, Any] | None = None
+    path: str | Path,
+    class_names: Sequence[str] | None,
+    vocabulary: Mapping[str, Any] | None = None,
 ) -> pd.Series:
-    """Known labels, index ``task`` → class name; a bad file or row stops with it named."""
+    """Known labels, index ``task`` → class name; a bad file or row stops with it named.
+
+    ``class_names`` None keeps labels as they are (after ``vocabulary``).
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"crowd.gold={path}: no such file (a table with columns task,label)")
@@ -36,7 +41,7 @@ def read_gold(
         row = int(np.flatnonzero(unknown)[0])
         raise ValueError(
             f"{path}, row {row + 2}, column label: {df['label'].iloc[row]!r} is not a class "
-            f"({', '.join(class_names)}); fix the row or add it to crowd.vocabulary"
+            f"({', '.join(class_names or ())}); fix the row or add it to crowd.vocabulary"
         )
     gold = pd.Series(names, index=pd.Index(df["task"].str.strip(), name="task"), dtype=str)
     if gold.groupby(level=0).nunique().gt(1).any():
