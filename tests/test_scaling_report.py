@@ -240,6 +240,10 @@ def test_volume_by_option_bolds_only_a_resolved_paired_win():
     assert "| 256 | 0.700 ± 0.010 (3) | **0.750 ± 0.005 (3)** |" in text
     assert "| 1,024 | *0.900 ± 0.062 (3)* | 0.850 ± 0.000 (3) |" in text  # not resolved
     assert volume_by_option(summary[:1], "test/accuracy", "x") == []  # one option
+    # a size where only one option ran has nothing to beat: no mark
+    lone = runs[~((runs["size"] == 1024) & (runs["option"] == "k=1 mv"))]
+    text = "\n".join(volume_by_option(summarize(lone), "test/accuracy", "T", lone))
+    assert "| 1,024 | – | 0.850 ± 0.000 (3) |" in text
 
 
 def test_paired_difference_is_a_t_interval_over_shared_seeds():

@@ -118,7 +118,8 @@ def _paired_best(
     if runs is None or runs.empty:
         return "", []
     cell = runs[(runs["condition"] == condition) & (runs["size"] == size)]
-    return best_option({o: per_seed(g, metric) for o, g in cell.groupby("option")})
+    values = {o: per_seed(g, metric) for o, g in cell.groupby("option")}
+    return best_option(values) if len(values) > 1 else ("", [])  # nothing to beat
 
 
 def paired_lines(paired: pd.DataFrame, metric: str) -> list[str]:

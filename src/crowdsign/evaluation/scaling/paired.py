@@ -75,10 +75,11 @@ def paired_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def best_option(values: dict[str, pd.Series]) -> tuple[str, list[str]]:
-    """The option with the highest mean, and the options it does not beat (paired, resolved)."""
+    """The option with the highest mean, and the options it does not beat (paired, resolved);
+    ``("", [])`` with fewer than two options to compare."""
     means = {o: float(v.mean()) for o, v in values.items() if len(v)}
-    if not means:
-        return "", []
+    if len(means) < 2:
+        return (next(iter(means)), []) if means else ("", [])
     top = max(means, key=means.get)  # type: ignore[arg-type]
     ties = [
         o
