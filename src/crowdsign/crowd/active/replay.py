@@ -124,6 +124,7 @@ def _priced(result, name, seed, budgets, n_tasks, cost) -> list[dict[str, Any]]:
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over seeds per strategy × budget."""
     cols = ["answers", "answers_per_task", "cost", "fair_cost", "label_accuracy", "settled"]
+    rows = rows.assign(**{c: pd.to_numeric(rows[c], errors="coerce") for c in cols})
     g = rows.groupby(["strategy", "budget_per_task"])[cols]
     out = g.mean().join(g.std(ddof=0).add_suffix("_std")).join(g.size().rename("seeds"))
     return out.reset_index()
