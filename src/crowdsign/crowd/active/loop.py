@@ -88,14 +88,18 @@ def run_loop(
     checkpoints: Sequence[int],
     batch_size: int,
     seed: int,
+    initial: pd.DataFrame | None = None,
 ) -> LoopResult:
     """Buy answers in batches of ``batch_size`` up to ``max(checkpoints)`` answers.
 
-    Label accuracy counts an image nobody answered as wrong (it has no label).
+    ``initial``: answers already bought (not counted against the budget; ``answers`` starts
+    with them). Label accuracy counts an image nobody answered as wrong (it has no label).
     """
     rng = np.random.default_rng(seed)
     marks = sorted({int(c) for c in checkpoints if c > 0})
-    answers = oracle.frame.iloc[:0].copy()
+    answers = oracle.frame.iloc[:0].copy() if initial is None else initial.reset_index(drop=True)
+    if initial is not None:
+        oracle.note_answered(initial, setup.tasks)
     history, notes, probs = [], [], None
     a = _assess(setup, strategy, answers, probs)
     spent = 0
@@ -112,7 +116,7 @@ def run_loop(
             answers = pd.concat([answers, new], ignore_index=True)
             spent += len(new)
             a = _assess(setup, strategy, answers, probs)
-        if setup.refresh is not None and spent > 0:
+        if setup.refresh is not None and len(answers):
             probs = setup.refresh(answers, a)
             a = _assess(setup, strategy, answers, probs)
         history.append(_record(a, setup, mark, spent))

@@ -52,6 +52,13 @@ class ReplayOracle:
         ok = ahead & ~np.isin(self.worker, list(flagged))
         return np.bincount(self.task_pos, weights=ok, minlength=len(self.start)) > 0
 
+    def note_answered(self, answers: pd.DataFrame, tasks: np.ndarray) -> None:
+        """Remember who answered which image before the replay (they are not asked again)."""
+        pos = pd.Index(tasks).get_indexer(answers["task"])
+        for t, w in zip(pos, answers["worker"].astype(str), strict=True):
+            if t >= 0:
+                self.seen[t].add(w)
+
     def ask(
         self, plan: pd.DataFrame, tasks: np.ndarray, flagged: Iterable[str] = ()
     ) -> pd.DataFrame:
