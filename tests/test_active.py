@@ -58,7 +58,7 @@ class Watch:
     def __init__(self, inner) -> None:
         self.inner, self.plans = inner, []
         self.settle, self.prior_accuracy = inner.settle, inner.prior_accuracy
-        self.prior_strength = inner.prior_strength
+        self.prior_strength, self.block_flagged = inner.prior_strength, inner.block_flagged
 
     def plan(self, a, n, *, can_ask, rng):
         plan = self.inner.plan(a, n, can_ask=can_ask, rng=rng)

@@ -103,14 +103,15 @@ def run_loop(
     history, notes, probs = [], [], None
     a = _assess(setup, strategy, answers, probs)
     spent = 0
+    blocked = (lambda a: a.flagged) if strategy.block_flagged else (lambda a: frozenset())
     for mark in marks:
         while spent < mark:
             plan = strategy.plan(
-                a, min(batch_size, mark - spent), can_ask=oracle.can_ask(a.flagged), rng=rng
+                a, min(batch_size, mark - spent), can_ask=oracle.can_ask(blocked(a)), rng=rng
             )
             if plan.empty:
                 break
-            new = oracle.ask(plan, setup.tasks, a.flagged)
+            new = oracle.ask(plan, setup.tasks, blocked(a))
             if new.empty:
                 break
             answers = pd.concat([answers, new], ignore_index=True)

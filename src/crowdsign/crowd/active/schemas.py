@@ -49,6 +49,7 @@ class AdaptiveStrategyConfig:
     prior_accuracy: float = 0.8  # a worker's accuracy before their answers can be compared
     prior_strength: float = 2.0  # pseudo-answers of that prior
     max_per_task: int = 7
+    block_flagged: bool = True  # flagged spammers / adversarial workers get no work
 
 
 @dataclass
@@ -57,6 +58,7 @@ class UniformStrategyConfig:
 
     _target_: str = "crowdsign.crowd.active.UniformStrategy"
     max_per_task: int = 7
+    block_flagged: bool = False  # the platform's fixed overlap takes every worker's answer
 
 
 @dataclass

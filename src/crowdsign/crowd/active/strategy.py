@@ -44,12 +44,14 @@ class AdaptiveStrategy:
         prior_accuracy: accuracy assumed for a worker before their answers can be compared.
         prior_strength: pseudo-answers of that prior in each worker's estimate.
         max_per_task: most answers one image may get.
+        block_flagged: route no work to workers flagged as spammer or adversarial.
     """
 
     settle: float = 0.95
     prior_accuracy: float = 0.8
     prior_strength: float = 2.0
     max_per_task: int = 7
+    block_flagged: bool = True
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.settle < 1.0:
@@ -86,9 +88,12 @@ class UniformStrategy:
     Attributes:
         max_per_task: most answers one image may get (the uniform k of a budget is set by the
             budget itself: k answers per image are k passes over the images).
+        block_flagged: off by default: the baseline is the platform's fixed overlap, which
+            takes every worker's answer.
     """
 
     max_per_task: int = 7
+    block_flagged: bool = False
     # fields the adaptive strategy has, kept so configs and the replay treat both alike
     settle: float = 0.95
     prior_accuracy: float = 0.8
