@@ -71,7 +71,9 @@ def synthetic(out: Path, seed: int, k: int, n: int) -> None:
     names = np.asarray(train.class_names, dtype=object)
     truth = pd.DataFrame({"task": train.image_id, "truth": names[train.truth]})
     truth.to_csv(out / "truth.csv", index=False)
-    print(f"{len(a)} answers on {a.task.nunique()} images (crowd=realistic, noise 0.3, seed {seed})")
+    print(
+        f"{len(a)} answers on {a.task.nunique()} images (crowd=realistic, noise 0.3, seed {seed})"
+    )
 
 
 def main() -> None:
