@@ -179,3 +179,22 @@ def test_label_py_exit_2_without_traceback(project, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "below one answer per image" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_next_batch_reads_model_predictions(make_cfg, project, tmp_path):
+    """A predict.py predictions.csv joins the posterior (matched by path suffix)."""
+    preds = tmp_path / "predictions.csv"
+    rows = [(f"/abs/images/stop/s{i}.png", "stop", 0.99, 0.99, True) for i in range(6)]
+    rows += [(f"/abs/images/not_stop/o{i}.png", "not_stop", 0.99, 0.01, False) for i in range(6)]
+    pd.DataFrame(rows, columns=["path", "predicted", "confidence", "p_stop", "stop"]).to_csv(
+        preds, index=False
+    )
+    base = ["budget.dollars=3", "batch.size=12"]
+    run_label(make_cfg("label", _next(project, *base), out="plain"))
+    run_label(make_cfg("label", _next(project, *base, f"predictions={preds}"), out="model"))
+    plain = pd.read_csv(tmp_path / "plain" / "next_batch.csv")
+    model = pd.read_csv(tmp_path / "model" / "next_batch.csv")
+    assert len(model) < len(plain)  # images where the model backs their answer settle
+    asked_again = model[model["answers_so_far"] > 0]
+    predicted = asked_again["image"].str.split("/").str[0]  # the model is right on every image
+    assert (asked_again["label_so_far"] != predicted).all()  # only where model and crowd differ
