@@ -133,7 +133,7 @@ def _replay(cfg: DictConfig, out: Path) -> dict[str, Any]:
     summary.to_csv(out / "replay.csv", index=False)
     target = goal(summary) if truth is not None and "adaptive" in strategies else {}
     (out / "replay.md").write_text(replay_markdown(summary, target, notes), encoding="utf-8")
-    title = f"replay of {cfg.crowd.get('path', 'the crowd')} ({len(tasks)} images)"
+    title = f"replay of {Path(str(cfg.crowd.get('path', 'the crowd'))).name} ({len(tasks)} images)"
     replay_figure(summary, out / "replay.png", title)
     print(f"replay: {out / 'replay.csv'}\n  {out / 'replay.md'}\n  {out / 'replay.png'}")
     for note in notes:
