@@ -20,6 +20,7 @@ import pandas as pd
 
 from crowdsign.crowd.io import read_long, write_long
 from crowdsign.crowd.pools import activity_weights, assign
+from crowdsign.crowd.streams import image_keys
 from crowdsign.data.imageset import ImageSet
 
 
@@ -29,7 +30,8 @@ def make_answers(n_answers: int, n_images: int, seed: int = 0) -> tuple[pd.DataF
     ids = np.array(
         [f"{'stop' if i % 3 == 0 else 'not_stop'}/img_{i:07d}.png" for i in range(n_images)]
     )
-    who = assign(n_images, activity_weights(2000, 0.8, rng), k, rng).reshape(-1)
+    keys = image_keys(ids, seed)  # per-image streams, as the simulated crowds draw them
+    who = assign(keys, activity_weights(2000, 0.8, rng), k).reshape(-1)
     n = len(who)
     names = np.array(["stop", "not_stop", "Stop sign", "no"], dtype=object)
     answers = pd.DataFrame(

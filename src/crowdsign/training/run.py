@@ -24,6 +24,7 @@ from crowdsign.data.imageset import ImageSet, Splits
 from crowdsign.data.load import load_splits
 from crowdsign.data.splits import validation_set
 from crowdsign.evaluation.scoring import evaluate_split
+from crowdsign.training.acquire import acquire_answers
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
@@ -161,6 +162,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         cfg.data.subset_seed,
     )
     crowd, selection = crowd_and_selection(cfg, splits.train, val_pool)  # no truth by default
+    crowd = acquire_answers(cfg, splits, crowd)
     targets = crowd_targets(  # with the crowd's gold answers; flagged workers out if asked
         splits.train,
         crowd,
