@@ -195,7 +195,8 @@ def _condition(extra: list[str], labels: str) -> tuple:
 
 
 @pytest.mark.parametrize(
-    "experiment", ["scaling", "scaling_gtsrb", "scaling_gtsrb_binary", "noise_robust"]
+    "experiment",
+    ["scaling", "scaling_gtsrb", "scaling_gtsrb_binary", "noise_robust", "scaling_gpu"],
 )
 def test_study_grids_hold_no_degenerate_duplicates(experiment):
     grid = _grid(_compose_with_hydra([f"experiment={experiment}"]).hydra.sweeper.params)
