@@ -16,9 +16,11 @@ from omegaconf import MISSING
 
 from crowdsign.augment import schemas as augment_schemas
 from crowdsign.augment.schemas import AugmentConfig
+from crowdsign.checks import checked
 from crowdsign.crowd import schemas as crowd_schemas
 from crowdsign.crowd.schemas import AggregateConfig
 from crowdsign.data import schemas as data_schemas
+from crowdsign.data.tasks import TASKS
 from crowdsign.evaluation import schemas as report_schemas
 from crowdsign.inference import schemas as inference_schemas
 from crowdsign.models import schemas as model_schemas
@@ -46,7 +48,8 @@ class TrainConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     experiment: Any = None
     debug: Any = None
-    task: str = "binary"  # binary (not_stop/stop) | multiclass; every data source reads it
+    # binary (not_stop/stop) | multiclass; every data source reads it
+    task: str = checked("binary", choices=TASKS)
     seed: int = 0
     resume: bool = False
     task_name: str = "train"

@@ -22,13 +22,14 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.errors import InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".webp")
 ON_BAD_IMAGE = ("raise", "skip")
 T = TypeVar("T")
 
 
-class BadImageError(ValueError):
+class BadImageError(InputError):
     """An input image that cannot be used; the message starts with the file (and row)."""
 
     def __init__(self, where: str, reason: str) -> None:

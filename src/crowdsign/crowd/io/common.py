@@ -29,13 +29,14 @@ import numpy as np
 import pandas as pd
 
 from crowdsign.crowd.answers import LoadSummary
+from crowdsign.errors import InputError
 
 ON_ERROR = ("error", "skip")
 # reasons that are never errors: the answer is fine, it is just not for this split
 ALWAYS_DROP = frozenset({"image not in split"})
 
 
-class CrowdFormatError(ValueError):
+class CrowdFormatError(InputError):
     """A crowd export that cannot be read as configured.
 
     Attributes:
