@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from crowdsign.data.summary import ImageLoadSummary
-from crowdsign.errors import InputError
+from crowdsign.errors import ConfigError, InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".webp")
 ON_BAD_IMAGE = ("raise", "skip")
@@ -40,7 +40,7 @@ class BadImageError(InputError):
 
 def check_on_bad_image(on_bad_image: str) -> str:
     if on_bad_image not in ON_BAD_IMAGE:
-        raise ValueError(f"on_bad_image={on_bad_image!r}; expected one of {ON_BAD_IMAGE}")
+        raise ConfigError(f"data.on_bad_image={on_bad_image!r}; expected one of {ON_BAD_IMAGE}")
     return on_bad_image
 
 

@@ -112,13 +112,12 @@ class RefResolver:
         self.root = None if root is None else Path(root).resolve()
         self.ids: set[str] | None = None
         self._root_names: set[str] | None = None  # file names under root, for refs=basename
-        self.by_name: dict[str, str | None] = {}
+        self.by_name: dict[str, list[str]] = {}  # file name -> the ids with that name
         if images is not None:
             self.ids = set(images.image_id.tolist())
             if rule == "basename":
                 for i in sorted(self.ids):
-                    name = posixpath.basename(i)
-                    self.by_name[name] = None if name in self.by_name else i  # None: ambiguous
+                    self.by_name.setdefault(posixpath.basename(i), []).append(i)
 
     def resolve(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For unique references: ``(image id or None, problem reason or "", detail)``."""
@@ -159,7 +158,7 @@ class RefResolver:
             r = unquote(urlsplit(r).path)
         r = r.replace("\\", "/")
         if self.rule == "basename":
-            return self._by_basename(r.rsplit("/", 1)[-1])
+            return self._by_basename(r)
         if re.match(r"^[A-Za-z]:/", r):
             return None, "bad reference", "a Windows path: use refs=basename or strip_prefix"
         if r.startswith("/"):
@@ -176,17 +175,15 @@ class RefResolver:
             return None, "reference outside image root", "leads outside the image root"
         return self._check(rel)
 
-    def _by_basename(self, name: str) -> tuple[str | None, str, str]:
+    def _by_basename(self, ref: str) -> tuple[str | None, str, str]:
+        name = ref.rsplit("/", 1)[-1]
         if name in ("", ".", ".."):
             return None, "bad reference", "no file name"
         if self.ids is not None:
             if name in self.ids:
                 return name, "", ""
             if name in self.by_name:
-                found = self.by_name[name]
-                if found is None:
-                    return None, "ambiguous reference", "several images have this file name"
-                return found, "", ""
+                return _longest_unique_suffix(ref, self.by_name[name])
         if self.root is not None and self.check_files:
             if self._root_names is None:
                 self._root_names = {p.name for p in self.root.rglob("*") if p.is_file()}
@@ -208,3 +205,21 @@ class RefResolver:
         if self.ids is not None:
             return None, "image not in split", f"{rel!r} is not an image of this split"
         return rel, "", ""
+
+
+def _longest_unique_suffix(ref: str, ids: list[str]) -> tuple[str | None, str, str]:
+    """The one id among ``ids`` (all with ``ref``'s file name) that ends with the longest run
+    of ``ref``'s path components: ``.../signs/stop/0.png`` picks ``stop/0.png`` over
+    ``not_stop/0.png``. Ambiguous when no suffix singles one out."""
+    if len(ids) == 1:
+        return ids[0], "", ""
+    parts = [p for p in ref.split("/") if p not in ("", ".")]
+    candidates = ids
+    for n in range(2, len(parts) + 1):
+        suffix = "/".join(parts[-n:])
+        candidates = [i for i in candidates if i == suffix or i.endswith("/" + suffix)]
+        if len(candidates) == 1:
+            return candidates[0], "", ""
+        if not candidates:
+            break
+    return None, "ambiguous reference", f"several images have this file name: {ids[:3]}"
