@@ -46,8 +46,7 @@ class TrainConfig:
     optim: OptimConfig = MISSING
     trainer: TrainerConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    experiment: Any = None
-    debug: Any = None
+    experiment: Any = None  # experiment=<preset>'s own values (schedule, size_key)
     # binary (not_stop/stop) | multiclass; every data source reads it
     task: str = checked("binary", choices=TASKS)
     seed: int = 0
