@@ -34,6 +34,11 @@ class Check:
     lt: float | None = None
     choices: tuple[Any, ...] | None = None
 
+    def bounds(self) -> list[tuple[float, str]]:
+        """The bounds that are set, as ``(bound, operator)``."""
+        pairs = ((self.ge, ">="), (self.gt, ">"), (self.le, "<="), (self.lt, "<"))
+        return [(b, op) for b, op in pairs if b is not None]
+
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not accepted, or None when it is."""
         if self.choices is not None:
@@ -42,24 +47,21 @@ class Check:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None  # a type Hydra checks (or an Any field holding something else)
-        bounds = (
-            (self.ge, lambda v, b: v >= b, ">="),
-            (self.gt, lambda v, b: v > b, ">"),
-            (self.le, lambda v, b: v <= b, "<="),
-            (self.lt, lambda v, b: v < b, "<"),
-        )
-        failed = [f"{op} {b:g}" for b, ok, op in bounds if b is not None and not ok(value, b)]
-        if failed or value != value:  # NaN fails every bound
-            wanted = [f"{op} {b:g}" for b, _, op in bounds if b is not None]
-            return f"must be {' and '.join(wanted)}"
-        return None
+        holds = {
+            ">=": lambda b: value >= b,
+            ">": lambda b: value > b,
+            "<=": lambda b: value <= b,
+            "<": lambda b: value < b,
+        }
+        if all(holds[op](b) for b, op in self.bounds()):  # NaN fails every bound
+            return None
+        return f"must be {self.hint().removeprefix('a value ')}"
 
     def hint(self) -> str:
+        """What to pass instead, for the error message."""
         if self.choices is not None:
             return "one of them"
-        parts = [f"{op} {b:g}" for b, op in ((self.ge, ">="), (self.gt, ">"), (self.le, "<="),
-                                              (self.lt, "<")) if b is not None]  # fmt: skip
-        return f"a value {' and '.join(parts)}"
+        return "a value " + " and ".join(f"{op} {b:g}" for b, op in self.bounds())
 
 
 def checked(default: Any, **check: Any) -> Any:
