@@ -26,7 +26,9 @@ class SyntheticDataConfig:
     n_val: int = checked(2_000, ge=1)
     n_test: int = checked(2_000, ge=1)
     stop_fraction: float = checked(0.4, ge=0, le=1)  # share of stop signs among rendered images
-    seed: int = 0  # world seed (a different seed renders a different world) and subset seed
+    # world seed (a different seed renders a different world) and subset seed; not the root
+    # `seed`, on purpose: the seeds of a sweep train on one world and one nested subset
+    seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
     workers: int = checked(0, ge=0)  # render processes; 0 = all cores
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
