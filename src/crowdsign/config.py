@@ -47,6 +47,9 @@ class TrainConfig:
     trainer: TrainerConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
     experiment: Any = None  # experiment=<preset>'s own values (schedule, size_key)
+    # always None (debug presets write at the top level); kept so that runs saved with it
+    # still match their config on resume
+    debug: Any = None
     # binary (not_stop/stop) | multiclass; every data source reads it
     task: str = checked("binary", choices=TASKS)
     seed: int = 0
