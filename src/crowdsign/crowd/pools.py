@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crowdsign.crowd.streams import gumbels
+from crowdsign.errors import ConfigError
 
 # words in a class name that put it in a colour family (a name starting "not" is in none)
 COLOR_FAMILIES: dict[str, tuple[str, ...]] = {
@@ -278,13 +279,13 @@ def matrix_pool(n_workers: int, m: np.ndarray, rng: np.random.Generator, name: s
     m = np.asarray(m, dtype=float)
     c = len(m)
     if m.shape != (c, c) or (m < 0).any() or not np.allclose(m.sum(1), 1.0, atol=1e-6):
-        raise ValueError(
+        raise ConfigError(
             f"crowd.confusion must be a square matrix of probabilities with rows summing to 1 "
             f"(row = true class, column = answer), got {m.tolist()}"
         )
     off = m - np.diag(np.diag(m))
     if (off.max(1) >= np.diag(m)).any():
-        raise ValueError(
+        raise ConfigError(
             "crowd.confusion: the true class must be the likeliest answer in every row "
             f"(rows {np.flatnonzero(off.max(1) >= np.diag(m)).tolist()} are not)"
         )
@@ -315,7 +316,10 @@ def assign(keys: np.ndarray, activity: np.ndarray, k: int) -> np.ndarray:
     """
     n_tasks, n_workers = len(keys), len(activity)
     if not 1 <= k <= n_workers:
-        raise ValueError(f"labels_per_image={k} must be between 1 and the pool size {n_workers}")
+        raise ConfigError(
+            f"crowd.labels_per_image={k} must be between 1 and the pool size "
+            f"(crowd.n_workers={n_workers}); lower it or add workers"
+        )
     out = np.empty((n_tasks, k), dtype=np.int64)
     step = max(1, 4_000_000 // n_workers)
     logw = np.log(activity)[None, :]

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from crowdsign.data.imageset import ImageSet
+from crowdsign.errors import ConfigError
 from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.loop import Precision
 from crowdsign.training.selection import SelectionSet
@@ -28,7 +29,7 @@ def choose_threshold(p_stop: np.ndarray, is_stop: np.ndarray, target_recall: flo
     ``precision`` it gets there, and ``n_stop``.
     """
     if not 0 < target_recall <= 1:
-        raise ValueError(f"trainer.target_recall={target_recall} must be in (0, 1] (0: off)")
+        raise ConfigError(f"trainer.target_recall={target_recall} must be in (0, 1] (0: off)")
     p = np.asarray(p_stop, dtype=float)
     y = np.asarray(is_stop, dtype=bool)
     n_stop = int(y.sum())

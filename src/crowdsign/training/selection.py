@@ -29,6 +29,7 @@ from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import as_cost_model, price
 from crowdsign.data.imageset import ImageSet
 from crowdsign.data.splits import nested_subset
+from crowdsign.errors import ConfigError
 from crowdsign.training.schemas import Selection
 from crowdsign.training.targets import aggregate_targets
 
@@ -128,7 +129,7 @@ def selection_set(
         return SelectionSet(val, _truth(val, "trainer.selection=truth"), "truth")
     if mode is Selection.gold:
         if not 0 < gold_size <= len(val):
-            raise ValueError(
+            raise ConfigError(
                 f"trainer.selection=gold needs data.gold_size in [1, {len(val)}] (the validation "
                 f"images), got {gold_size}; set data.gold_size=<n>"
             )
@@ -151,7 +152,7 @@ def selection_set(
 
 def _truth(val: ImageSet, what: str) -> np.ndarray:
     if val.truth is None:
-        raise ValueError(f"{what} needs validation images with labels; this source has none")
+        raise ConfigError(f"{what} needs validation images with labels; this source has none")
     return val.truth
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crowdsign.crowd.io.resolve import Vocabulary
+from crowdsign.errors import InputError, MissingInputError
 
 
 def read_gold(
@@ -27,7 +28,9 @@ def read_gold(
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"crowd.gold={path}: no such file (a table with columns task,label)")
+        raise MissingInputError(
+            f"crowd.gold={path}: no such file (a table with columns task,label)"
+        )
     if path.suffix == ".parquet":
         df = pd.read_parquet(path).astype(str)
     else:
@@ -35,18 +38,18 @@ def read_gold(
         df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     missing = {"task", "label"} - set(df.columns)
     if missing:
-        raise ValueError(f"{path}: gold file lacks column(s) {sorted(missing)}; want task,label")
+        raise InputError(f"{path}: gold file lacks column(s) {sorted(missing)}; want task,label")
     names, unknown, _ = Vocabulary(class_names, vocabulary).map(df["label"].to_numpy(object))
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
-        raise ValueError(
+        raise InputError(
             f"{path}, row {row + 2}, column label: {df['label'].iloc[row]!r} is not a class "
             f"({', '.join(class_names or ())}); fix the row or add it to crowd.vocabulary"
         )
     gold = pd.Series(names, index=pd.Index(df["task"].str.strip(), name="task"), dtype=str)
     if gold.groupby(level=0).nunique().gt(1).any():
         task = gold.index[gold.index.duplicated()][0]
-        raise ValueError(f"{path}: task {task!r} has two different gold labels")
+        raise InputError(f"{path}: task {task!r} has two different gold labels")
     return gold[~gold.index.duplicated()]
 
 
