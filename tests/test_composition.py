@@ -34,7 +34,10 @@ from crowdsign.crowd.io.examples import URL_PREFIX
 # overlays (debug, experiment) are tested against the groups; hydra holds launcher settings;
 # report is evaluate's group
 OVERLAYS = ("debug", "experiment")
-NOT_TRAIN = ("hydra", "report", *OVERLAYS)
+# labels is a study's labeling condition: it picks the crowd and the aggregator itself, so it
+# is not combined with other crowd choices (tests/test_scaling_sweep.py composes every one)
+BUNDLES = ("labels",)
+NOT_TRAIN = ("hydra", "report", *OVERLAYS, *BUNDLES)
 # the smallest run that still takes an optimizer step, on the session's one smoke world
 SMALLEST = [
     "debug=smoke",

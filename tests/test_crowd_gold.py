@@ -15,6 +15,7 @@ from crowdsign.crowd.io.gold import read_gold
 from crowdsign.crowd.io.toloka import read_toloka
 from crowdsign.crowd.simulate import simulate_crowd
 from crowdsign.data.imageset import ImageSet
+from crowdsign.errors import InputError, MissingInputError
 from crowdsign.training.targets import aggregate_targets, crowd_targets
 
 NAMES = ("not_stop", "stop")
@@ -55,9 +56,9 @@ def test_gold_file_is_read_and_bad_rows_are_named(tmp_path):
     assert gold.to_dict() == {"img1.png": "stop", "img2.png": "stop"}
     bad = tmp_path / "bad.csv"
     bad.write_text("task,label\nimg1.png,stop\nimg2.png,maybe\n")
-    with pytest.raises(ValueError, match=r"bad.csv, row 3, column label: 'maybe'"):
+    with pytest.raises(InputError, match=r"bad.csv, row 3, column label: 'maybe'"):
         read_gold(bad, NAMES)
-    with pytest.raises(ValueError, match="no such file"):
+    with pytest.raises(MissingInputError, match="no such file"):
         read_gold(tmp_path / "nope.csv", NAMES)
 
 
