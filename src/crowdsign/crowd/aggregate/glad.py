@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from crowdsign.crowd.aggregate._blocks import Blocks
+from crowdsign.crowd.aggregate._blocks import BLOCK, Blocks
 from crowdsign.crowd.aggregate.base import (
     EPS,
     Aggregator,
@@ -60,7 +60,8 @@ class GLAD(Aggregator):
     worker_alpha_: torch.Tensor
     task_beta_: torch.Tensor
     _log_prior: torch.Tensor  # (K,)
-    _blocks: Blocks  # the answers in task order, in cache-sized blocks (during a fit)
+    _blocks: Blocks  # the answers in task order, in cache-sized blocks
+    _block_size: int = BLOCK  # answers per block (tests make it small)
     _votes: torch.Tensor  # (T, K) answer counts
     _task_n: torch.Tensor  # (T,) answers per task
     _log_k1: float  # log(K - 1)
@@ -205,7 +206,7 @@ class GLAD(Aggregator):
 
         alpha = torch.full((codes.n_workers,), self.alpha_prior_mean, device=dev)
         beta = torch.full((codes.n_tasks,), self.beta_prior_mean, device=dev)
-        self._blocks = Blocks.of(codes)
+        self._blocks = Blocks.of(codes, self._block_size)
         self._votes = vote_counts(codes)  # (T, K)
         self._task_n = self._votes.sum(1)  # (T,)
         self._log_k1 = math.log(max(k - 1, 1))
