@@ -14,6 +14,9 @@ class TrainerConfig:
     batch_size: int = 128
     eval_batch_size: int = 512
     num_workers: int = 0  # DataLoader workers; 0 loads in the main process
+    # true: the decoded uint8 train images live on the device and each batch is augmented
+    # there (crowdsign.augment.device); no loader workers. false: NumPy/cv2 loader (default)
+    data_on_device: bool = False
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | bf16 | fp32
     channels_last: bool = True  # on CUDA only
