@@ -266,6 +266,20 @@ def main(args: argparse.Namespace) -> None:
                         flush=True,
                     )
     print(f"\nload average at end {os.getloadavg()[0]:.1f}")
+    print(
+        f"process MB counts {import_rss_mb():.0f} MB of a process that only imported torch and "
+        "crowdsign (this torch build); peak MB is the fit's own rise over its start"
+    )
+
+
+def import_rss_mb() -> float:
+    """Peak RSS of a fresh process after ``import torch, crowdsign.crowd.aggregate``."""
+    code = (
+        "import torch, crowdsign.crowd.aggregate\n"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
