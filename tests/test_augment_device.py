@@ -98,3 +98,14 @@ def test_smoke_train_with_data_on_device_runs_and_repeats(make_cfg):
     second = train(make_cfg("train", overrides, out="again"))
     for key in ("test/accuracy", "test/ece", "val/best_balanced_accuracy"):
         assert first[key] == second[key], key
+
+
+def test_transforms_without_a_device_version_are_refused_clearly():
+    import albumentations as A
+
+    from crowdsign.augment.device.preset import device_steps
+
+    with pytest.raises(ValueError, match="Affine has no device version"):
+        device_steps([A.Affine(rotate=(-5, 5), p=1.0)])
+    with pytest.raises(ValueError, match="data_on_device=false"):
+        device_train_preset(image_size=32, contrast="clahe")

@@ -24,9 +24,15 @@ from torchvision import models as tv
 
 WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 
+try:  # the project's user-error type (one line, exit 2 at the entry points), where it exists
+    from crowdsign.errors import InputError as _UserInputError
+except ImportError:  # pragma: no cover - branches that predate crowdsign.errors
+    _UserInputError = ValueError
 
-class WeightsError(ValueError):
-    """``model.weights`` names a file that is missing, unreadable or of another architecture."""
+
+class WeightsError(_UserInputError):
+    """``model.weights`` names a file that is missing, unreadable or of another architecture
+    (or ``model.arch`` no torchvision classifier); a ``ValueError``."""
 
 
 def torchvision_classifier(

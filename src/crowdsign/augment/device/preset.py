@@ -99,14 +99,27 @@ def device_steps(transforms: list) -> list[Stage | Jitter]:
         elif isinstance(t, A.RandomBrightnessContrast):
             steps.append(Jitter(max(t.brightness_limit), max(t.contrast_limit), float(t.p)))
         else:
-            raise ValueError(f"no device version of {type(t).__name__}")
+            raise ValueError(
+                f"augment: {type(t).__name__} has no device version; "
+                "use trainer.data_on_device=false for this preset"
+            )
     return steps
 
 
 def device_train_preset(
-    *, preset: str = "default", image_size: int, hflip: bool = False, strength: float = 1.0
+    *,
+    preset: str = "default",
+    image_size: int,
+    hflip: bool = False,
+    strength: float = 1.0,
+    contrast: str = "none",
 ) -> DevicePreset:
-    """The device twin of ``crowdsign.augment.train_preset`` (same arguments)."""
+    """The device twin of ``crowdsign.augment.train_preset`` (same arguments; a per-image
+    ``contrast`` normalisation has no device version)."""
+    if contrast != "none":
+        raise ValueError(
+            f"augment.contrast={contrast} has no device version; use trainer.data_on_device=false"
+        )
     if preset not in PRESETS:
         raise ValueError(f"unknown augment preset {preset!r}; known: {sorted(PRESETS)}")
     steps = device_steps(PRESETS[preset](strength))
