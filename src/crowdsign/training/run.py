@@ -37,8 +37,8 @@ from crowdsign.training.distributed import (
 )
 from crowdsign.training.loop import train_one_epoch
 from crowdsign.training.outputs import write_run_outputs
-from crowdsign.training.packing import share_machine
 from crowdsign.training.runtime import (
+    configure_threads,
     resolve_device,
     resolve_precision,
     seed_everything,
@@ -141,7 +141,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
     out = Path(broadcast(str(cfg.paths.output_dir), dist))  # one run dir for all ranks
     ckpt_dir = out / "checkpoints"
     device = device_for(dist, resolve_device(cfg.trainer.device))
-    share_machine(cfg.trainer.threads, device)  # threads and GPU memory per sweep job
+    configure_threads(cfg.trainer.threads, device)
     precision = resolve_precision(cfg.trainer, device)
     seed_everything(cfg.seed)
     t_start = time.perf_counter()
