@@ -65,6 +65,15 @@ def settings(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+def default_gtsrb_root() -> str:
+    """``$CROWDSIGN_GTSRB``, else the first of ``shared/data/gtsrb`` in or beside the repo."""
+    if "CROWDSIGN_GTSRB" in os.environ:
+        return os.environ["CROWDSIGN_GTSRB"]
+    candidates = [REPO / "shared/data/gtsrb", REPO.parent / "shared/data/gtsrb"]
+    candidates.append(REPO.parents[1] / "shared/data/gtsrb")  # a worktree under <root>/wt/
+    return str(next((c for c in candidates if c.exists()), candidates[0]))
+
+
 def header(args: argparse.Namespace, device: torch.device) -> str:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     return (
@@ -87,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sweep-runs", type=int)
     p.add_argument("--sequential-runs", type=int)
     p.add_argument("--pack-jobs", type=int)
-    p.add_argument(
-        "--gtsrb-root",
-        default=os.environ.get("CROWDSIGN_GTSRB", str(REPO.parent / "shared/data/gtsrb")),
-    )
+    p.add_argument("--gtsrb-root", default=default_gtsrb_root())
     args = settings(p.parse_args(argv))
     device = torch.device(args.device)
     start = time.perf_counter()
