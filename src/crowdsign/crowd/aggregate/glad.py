@@ -18,8 +18,6 @@ from crowdsign.crowd.aggregate.base import (
     clamp_gold,
     resolve_device,
     take,
-    vote_counts,
-    worker_accuracy,
 )
 from crowdsign.crowd.aggregate.dawid_skene import _posterior
 from crowdsign.crowd.answers import CodedAnswers
@@ -133,6 +131,32 @@ class GLAD(Aggregator):
             za.square().sum(dtype=torch.float64) + zb.square().sum(dtype=torch.float64)
         )
 
+    def _vote_counts(self) -> torch.Tensor:
+        """``(T, K)`` float32 answer counts (``base.vote_counts``, one block at a time)."""
+        k = self.coded_.n_classes
+        votes = torch.zeros(self.coded_.n_tasks * k, device=self._log_prior.device)
+        for b in self._blocks:
+            cell = b.cell
+            votes[b.t0 * k : b.t1 * k].scatter_add_(
+                0, cell, torch.ones(cell.shape, device=cell.device)
+            )
+        return votes.view(-1, k)
+
+    def _worker_accuracy(self, q: torch.Tensor) -> torch.Tensor:
+        """``(W,)`` expected share of each worker's answers that are right under ``q``
+        (``base.worker_accuracy`` with its default smoothing, one block at a time)."""
+        c = self.coded_
+        hits, n = (
+            torch.zeros(c.n_workers, device=q.device),
+            torch.zeros(c.n_workers, device=q.device),
+        )
+        for b, (right, _) in zip(self._blocks, self._answer_q(q), strict=True):
+            worker = b.worker
+            hits.scatter_add_(0, worker, right)
+            n.scatter_add_(0, worker, torch.ones_like(right))
+        smoothing = 1e-6  # a worker with no answers scores chance, never NaN
+        return (hits + smoothing) / (n + max(c.n_classes, 1) * smoothing)
+
     def _answer_q(self, q: torch.Tensor | None) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
         """Per block: ``(n,)`` posterior that each answer is right, and ``None``; or, on the
         gold-anchoring step (``q=None``), 1 for a right answer on a gold task and a 0/1 weight
@@ -207,7 +231,7 @@ class GLAD(Aggregator):
         alpha = torch.full((codes.n_workers,), self.alpha_prior_mean, device=dev)
         beta = torch.full((codes.n_tasks,), self.beta_prior_mean, device=dev)
         self._blocks = Blocks.of(codes, self._block_size)
-        self._votes = vote_counts(codes)  # (T, K)
+        self._votes = self._vote_counts()  # (T, K)
         self._task_n = self._votes.sum(1)  # (T,)
         self._log_k1 = math.log(max(k - 1, 1))
         n = max(codes.n_answers, 1)
@@ -232,7 +256,7 @@ class GLAD(Aggregator):
 
         self.worker_alpha_, self.task_beta_ = alpha, beta
         self.posteriors_ = q
-        self.worker_skills_ = worker_accuracy(codes, q)
+        self.worker_skills_ = self._worker_accuracy(q)
         return self
 
     # fitted views ---------------------------------------------------------------------------
