@@ -20,8 +20,12 @@ import albumentations as A
 import torch
 import torch.nn.functional as F
 
-from crowdsign.augment.device import geometry, occlusion, optics, photometric, weather  # noqa: F401
+import crowdsign.augment.device.geometry  # noqa: F401 - registers the families
+import crowdsign.augment.device.occlusion  # noqa: F401
+import crowdsign.augment.device.optics  # noqa: F401
+import crowdsign.augment.device.weather  # noqa: F401
 from crowdsign.augment.device.ops import DEVICE_FAMILIES, uniform
+from crowdsign.augment.device.photometric import brightness_contrast
 from crowdsign.augment.presets import PRESETS
 from crowdsign.augment.transforms import FamilyTransform
 
@@ -71,9 +75,7 @@ class DevicePreset:
         n = len(x)
         fires = torch.rand(n, generator=g, device=x.device) < step.p
         if isinstance(step, Jitter):
-            jittered = photometric.brightness_contrast(
-                x, g, brightness=step.brightness, contrast=step.contrast
-            )
+            jittered = brightness_contrast(x, g, brightness=step.brightness, contrast=step.contrast)
             return torch.where(fires.view(-1, 1, 1, 1), jittered, x)
         choice = (torch.rand(n, generator=g, device=x.device) * len(step.families)).long()
         severity = uniform(g, n, *step.severity, x)
