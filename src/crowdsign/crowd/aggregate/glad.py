@@ -230,7 +230,9 @@ class GLAD(Aggregator):
 
         alpha = torch.full((codes.n_workers,), self.alpha_prior_mean, device=dev)
         beta = torch.full((codes.n_tasks,), self.beta_prior_mean, device=dev)
-        self._blocks = Blocks.of(codes, self._block_size)
+        # blocks fit a CPU cache; on a GPU one block (fewer kernel launches) is faster
+        block = self._block_size if not codes.task.is_cuda else max(codes.n_answers, 1)
+        self._blocks = Blocks.of(codes, block)
         self._votes = self._vote_counts()  # (T, K)
         self._task_n = self._votes.sum(1)  # (T,)
         self._log_k1 = math.log(max(k - 1, 1))
