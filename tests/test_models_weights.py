@@ -64,3 +64,16 @@ def test_bad_weight_files_name_the_file_and_problem(tmp_path):
         torchvision_classifier(arch="resnet50", num_classes=3, weights=str(path))
     with pytest.raises(WeightsError, match="not a torchvision weights name"):
         torchvision_classifier(arch="resnet18", num_classes=3, weights="NO_SUCH_WEIGHTS")
+
+
+def test_bad_weights_file_ends_train_with_one_line_and_exit_2(tmp_path, cache_dir, capsys):
+    from entrypoints import run_main
+
+    from crowdsign import cli
+
+    args = ["debug=smoke", f"hydra.run.dir={tmp_path / 'run'}", f"paths.cache_dir={cache_dir}"]
+    missing = tmp_path / "nowhere.pt"
+    outcome = run_main(cli.train, [*args, "model=resnet18", f"model.weights={missing}"], capsys)
+    assert outcome.code == 2, outcome.err[-2000:]
+    assert len(outcome.err_lines) == 1 and str(missing) in outcome.err_lines[0]
+    assert "Traceback" not in outcome.err

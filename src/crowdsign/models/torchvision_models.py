@@ -22,17 +22,14 @@ import torch
 from torch import nn
 from torchvision import models as tv
 
+from crowdsign.errors import InputError
+
 WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 
-try:  # the project's user-error type (one line, exit 2 at the entry points), where it exists
-    from crowdsign.errors import InputError as _UserInputError
-except ImportError:  # pragma: no cover - branches that predate crowdsign.errors
-    _UserInputError = ValueError
 
-
-class WeightsError(_UserInputError):
+class WeightsError(InputError):
     """``model.weights`` names a file that is missing, unreadable or of another architecture
-    (or ``model.arch`` no torchvision classifier); a ``ValueError``."""
+    (or ``model.arch`` no torchvision classifier): one line, exit status 2 at the entry points."""
 
 
 def torchvision_classifier(
