@@ -91,5 +91,5 @@ def device_batches(
         sampler=sampler,
         batch_size=cfg.trainer.batch_size // dist.world_size,
         device=device,
-        seed=cfg.seed,
+        seed=cfg.trainer.seed,  # the model seed (augmentation, batch order)
     )
