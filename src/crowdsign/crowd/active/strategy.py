@@ -52,6 +52,8 @@ class AdaptiveStrategy:
     prior_strength: float = 2.0
     max_per_task: int = 7
     block_flagged: bool = True
+    explore: float = 0.0
+    explore_answers: int = 2
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.settle < 1.0:
@@ -64,12 +66,26 @@ class AdaptiveStrategy:
     ) -> pd.DataFrame:
         open_ = can_ask & ~a.settled & (a.n_answers < self.max_per_task)
         idx = np.flatnonzero(open_)
-        first = a.n_answers[idx] == 0
-        # lexsort: last key is primary: unanswered first, then gain, then a random tie-break
-        order = np.lexsort((rng.random(len(idx)), -a.gain[idx], ~first))
+        rank = np.where(a.n_answers[idx] == 0, 1, 2)
+        rank[np.isin(idx, self._calibration(a, open_, rng))] = 0
+        # lexsort: last key is primary: calibration, unanswered, then gain, random tie-break
+        order = np.lexsort((rng.random(len(idx)), -a.gain[idx], rank))
         pick = idx[order[:n]]
         why = [self._why(a, i) for i in pick]
         return _frame(a, pick, why)
+
+    def _calibration(
+        self, a: Assessment, open_: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Images that get their next answer before the first pass is over (exploration)."""
+        if self.explore <= 0 or not (a.n_answers == 0).any():
+            return np.zeros(0, dtype=np.int64)
+        quota = int(self.explore * len(a.tasks))
+        multi = a.n_answers >= 2
+        going = np.flatnonzero(open_ & multi & (a.n_answers < self.explore_answers))
+        fresh = np.flatnonzero(open_ & (a.n_answers == 1))
+        room = max(quota - int(multi.sum()), 0)
+        return np.concatenate([going, rng.permutation(fresh)[:room]])
 
     def _why(self, a: Assessment, i: int) -> str:
         if a.n_answers[i] == 0:
