@@ -54,6 +54,7 @@ class AdaptiveStrategy:
     block_flagged: bool = True
     explore: float = 0.0
     explore_answers: int = 2
+    pooled_prior: bool = False
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.settle < 1.0:
