@@ -45,6 +45,13 @@ class AdaptiveStrategy:
         prior_strength: pseudo-answers of that prior in each worker's estimate.
         max_per_task: most answers one image may get.
         block_flagged: route no work to workers flagged as spammer or adversarial.
+        explore: share of images that get ``explore_answers`` answers while the first pass
+            is still running (calibration overlap: workers become comparable early, so
+            spammers are flagged and blocked before they answer most first passes); the
+            exploration costs at most ``explore * (explore_answers - 1)`` answers per image.
+        explore_answers: answers each exploration image gets during the first pass.
+        pooled_prior: shrink each worker's accuracy towards the pool's mean (empirical Bayes)
+            instead of the fixed ``prior_accuracy``.
     """
 
     settle: float = 0.95
@@ -61,6 +68,10 @@ class AdaptiveStrategy:
             raise ValueError(f"strategy.settle={self.settle} must be in [0.5, 1)")
         if not 0.0 < self.prior_accuracy < 1.0:
             raise ValueError(f"strategy.prior_accuracy={self.prior_accuracy} must be in (0, 1)")
+        if not 0.0 <= self.explore <= 1.0:
+            raise ValueError(f"strategy.explore={self.explore} must be in [0, 1]")
+        if self.explore_answers < 2:
+            raise ValueError(f"strategy.explore_answers={self.explore_answers} must be >= 2")
 
     def plan(
         self, a: Assessment, n: int, *, can_ask: np.ndarray, rng: np.random.Generator
