@@ -7,7 +7,8 @@ uncertainty is judged the same way for every aggregator: a one-coin posterior
                   + model_weight * log p_model[t, c]
 
 where ``a_w`` is worker ``w``'s accuracy, from a one-coin Dawid–Skene fit on the images with
-at least two answers, shrunk towards ``prior_accuracy``; a worker flagged by :func:`crowdsign.crowd.workers.worker_report`
+at least two answers, shrunk towards ``prior_accuracy`` (towards the pool's mean accuracy with
+``pooled_prior``); a worker flagged by :func:`crowdsign.crowd.workers.worker_report`
 (spammer or adversarial) counts as chance (``a_w = 1/K``: their answers carry no weight). The
 model's prediction, where given, is one more soft vote weighted by how much better than chance
 it agrees with the aggregate (ActiveLab's idea of weighing the model against the annotators).
@@ -82,7 +83,9 @@ def _skills(
 ) -> np.ndarray:
     """``(W,)`` worker accuracy: a one-coin Dawid–Skene fit on the images with two or more
     answers (one answer alone says nothing about its worker), shrunk towards
-    ``prior_accuracy`` by ``strength`` pseudo-answers; flagged workers at chance."""
+    ``prior_accuracy`` by ``strength`` pseudo-answers; flagged workers at chance. With
+    ``pooled`` the prior is the pool's mean fitted accuracy (unflagged workers, weighted by
+    their compared answers): empirical Bayes, a sparse worker is pulled to the pool."""
     k = codes.n_classes
     per_task = np.bincount(codes.task.numpy(), minlength=codes.n_tasks)
     multi = per_task[codes.task.numpy()] >= 2
