@@ -30,8 +30,8 @@ import torch
 from torchmetrics.functional.classification import binary_auroc
 
 from crowdsign.augment import eval_preset
-from crowdsign.data.decode import read_image
 from crowdsign.data.assemble import POOL
+from crowdsign.data.decode import read_image
 from crowdsign.data.gtsrb import GTSRB_CLASSES, STOP_CLASS, list_gtsrb
 from crowdsign.inference import load_model
 from crowdsign.training.loop import Precision, predict_proba
