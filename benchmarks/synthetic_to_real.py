@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -100,9 +101,15 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--json", help="also write the figures (and per-file p_stop) here")
     args = ap.parse_args()
-    rows = select(list_gtsrb(args.root), args.part, args.every)
-    t0 = time.perf_counter()
-    p = stop_probabilities(args.ckpt, rows["path"].tolist())
+    try:
+        rows = select(list_gtsrb(args.root), args.part, args.every)
+        if rows.empty:
+            raise ValueError(f"{args.root}: no GTSRB image in part {args.part!r}")
+        t0 = time.perf_counter()
+        p = stop_probabilities(args.ckpt, rows["path"].tolist())
+    except (FileNotFoundError, ValueError) as e:  # a wrong path or checkpoint: one line, exit 2
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     result = score(rows["class_id"].to_numpy(), p, args.threshold)
     result["n_tracks_stop"] = int(rows.loc[rows["class_id"] == STOP_CLASS, "track"].nunique())
     result |= {"part": args.part, "every": args.every, "ckpt": args.ckpt, "root": args.root}
