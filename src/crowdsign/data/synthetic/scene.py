@@ -14,6 +14,7 @@ import numpy as np
 from crowdsign.data.synthetic.signs import DRAWERS
 
 BACKGROUNDS = ("sky", "foliage", "building", "road")
+CONTRAST = (0.15, 0.5, 0.35)  # shares of flat, punchy and as-lit images (real crops are punchy)
 
 
 def _noise_texture(s: int, rng: np.random.Generator, octaves: int = 4) -> np.ndarray:
@@ -118,7 +119,9 @@ class SceneParams:
     fade: float
     haze: float
     darkness: float  # 0 daylight … 0.82 night
-    contrast: float  # 1 full … 0.3 flat (backlight, fog, a dirty lens)
+    contrast: (
+        float  # 0.35 flat (backlight, fog, a dirty lens) … 1 as lit … 2 punchy (auto-exposure)
+    )
     noise: float
     resolution: int  # the side the camera captured the crop at, pixels; 0: the full size
     motion: float  # motion-blur length as a fraction of the image side
@@ -132,7 +135,11 @@ class SceneParams:
         small = np.clip((0.6 - self.size) / 0.35, 0, 1)
         coarse = np.clip((32 - self.resolution) / 16, 0, 1) if self.resolution else 0.0
         d = 0.3 * small + 0.15 * self.yaw / 50 + 0.15 * self.fade / 0.6 + 0.1 * coarse
-        d += 0.1 * self.haze / 0.5 + 0.1 * self.darkness / 0.82 + 0.1 * (1 - self.contrast) / 0.7
+        d += (
+            0.1 * self.haze / 0.5
+            + 0.1 * self.darkness / 0.82
+            + 0.1 * max(0.0, 1 - self.contrast) / 0.65
+        )
         return float(np.clip(d, 0, 1))
 
 
@@ -147,9 +154,11 @@ def draw_params(kind: str, rng: np.random.Generator) -> SceneParams:
         rotation=float(rng.normal(0, 4)),
         yaw=float(min(abs(rng.normal(0, 18)), 50.0)),
         fade=float(rng.beta(1.2, 4) * 0.6),
-        haze=float(rng.beta(1, 6) * 0.5),
+        haze=float(rng.beta(1, 8) * 0.4),
         darkness=float(rng.uniform(0.4, 0.82) if night else rng.beta(1, 5) * 0.5),
-        contrast=float(rng.uniform(0.3, 0.8) if rng.random() < 0.3 else 1.0),
+        contrast=float(
+            rng.choice([rng.uniform(0.35, 0.8), rng.uniform(1.2, 2.0), 1.0], p=CONTRAST)
+        ),
         noise=float(rng.uniform(0.005, 0.04)),
         resolution=int(rng.integers(14, 49)) if rng.random() < 0.7 else 0,
         motion=float(rng.uniform(0.02, 0.08)) if rng.random() < 0.15 else 0.0,

@@ -22,7 +22,7 @@ from crowdsign.data.synthetic.signs import DRAWERS
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 2  # bump when a change to the renderer changes pixels
+RENDER_VERSION = 3  # bump when a change to the renderer changes pixels
 CLASSES = ("background", *DRAWERS)  # multiclass names; "stop" is one of them
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
 
