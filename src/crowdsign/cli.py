@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import hydra
@@ -50,6 +51,19 @@ def run_evaluate(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
+def run_label(cfg: DictConfig) -> None:
+    """``label.py``: a user's mistake (budget, batch, truth, export) is one line, exit 2."""
+    from crowdsign.crowd.active import LabelError
+    from crowdsign.crowd.active.run import run_label as label_fn
+    from crowdsign.crowd.io.common import CrowdFormatError
+
+    try:
+        label_fn(cfg)
+    except (LabelError, CrowdFormatError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def train(cfg: DictConfig) -> float:
     """Console script ``crowdsign-train``; same as ``python train.py``."""
@@ -60,3 +74,9 @@ def train(cfg: DictConfig) -> float:
 def evaluate(cfg: DictConfig) -> None:
     """Console script ``crowdsign-evaluate``; same as ``python evaluate.py``."""
     run_evaluate(cfg)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="label")
+def label(cfg: DictConfig) -> None:
+    """Console script ``crowdsign-label``; same as ``python label.py``."""
+    run_label(cfg)
