@@ -25,7 +25,7 @@ def test_smoke_train_buys_within_budget(make_cfg, strategy):
         "train",
         [
             "debug=smoke",
-            f"+acquire={strategy}",
+            f"acquire={strategy}",
             "acquire.answers_per_task=1.5",
             "acquire.epochs=1",
             "acquire.rounds=2",

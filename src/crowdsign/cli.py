@@ -10,7 +10,9 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
+from crowdsign.checks import validate_config
 from crowdsign.config import register_configs
+from crowdsign.errors import exit_on_user_error
 
 log = logging.getLogger("crowdsign")
 
@@ -24,9 +26,18 @@ def run_train(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.training import train as train_fn
     from crowdsign.training.sweep import in_multirun, sweep_job
 
+    def checked_train(cfg: DictConfig) -> dict[str, float]:
+        validate_config(cfg)  # a bad value stops here, before any data loads
+        return train_fn(cfg)
+
     is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
-    # a sweep job is skipped if finished, and a failure is recorded instead of raised
-    metrics = sweep_job(cfg, train_fn, is_main=is_main) if in_multirun() else train_fn(cfg)
+    # a sweep job is skipped if finished, and a failure is recorded instead of raised; a
+    # single run's user error ends the command with one line and exit status 2
+    with exit_on_user_error():
+        if in_multirun():
+            metrics = sweep_job(cfg, checked_train, is_main=is_main)
+        else:
+            metrics = checked_train(cfg)
     if not is_main:
         return metrics
     out = cfg.paths.output_dir
@@ -46,7 +57,9 @@ def run_train(cfg: DictConfig) -> dict[str, float]:
 def run_evaluate(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.evaluation.evaluate import evaluate as evaluate_fn
 
-    metrics = evaluate_fn(cfg)
+    with exit_on_user_error():
+        validate_config(cfg)
+        metrics = evaluate_fn(cfg)
     print(f"outputs: {cfg.paths.output_dir}")
     return metrics
 

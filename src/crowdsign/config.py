@@ -16,11 +16,13 @@ from omegaconf import MISSING
 
 from crowdsign.augment import schemas as augment_schemas
 from crowdsign.augment.schemas import AugmentConfig
+from crowdsign.checks import checked
 from crowdsign.crowd import schemas as crowd_schemas
 from crowdsign.crowd.active import schemas as active_schemas
 from crowdsign.crowd.active.schemas import BatchConfig, BudgetConfig
 from crowdsign.crowd.schemas import AggregateConfig
 from crowdsign.data import schemas as data_schemas
+from crowdsign.data.tasks import TASKS
 from crowdsign.evaluation import schemas as report_schemas
 from crowdsign.inference import schemas as inference_schemas
 from crowdsign.models import schemas as model_schemas
@@ -46,10 +48,13 @@ class TrainConfig:
     optim: OptimConfig = MISSING
     trainer: TrainerConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    experiment: Any = None
+    experiment: Any = None  # experiment=<preset>'s own values (schedule, size_key)
+    # always None (debug presets write at the top level); kept so that runs saved with it
+    # still match their config on resume
     debug: Any = None
     acquire: Any = None  # buy the answers with a strategy first (configs/acquire/)
-    task: str = "binary"  # binary (not_stop/stop) | multiclass; every data source reads it
+    # binary (not_stop/stop) | multiclass; every data source reads it
+    task: str = checked("binary", choices=TASKS)
     seed: int = 0
     resume: bool = False
     task_name: str = "train"
