@@ -10,7 +10,7 @@ from hydra.core.config_store import ConfigStore
 # --- augment ----------------------------------------------------------------------------------
 @dataclass
 class AugmentConfig:
-    """Train preset by name (see ``crowdsign.augment.PRESETS``); eval is always resize only.
+    """Train preset by name (see ``crowdsign.augment.PRESETS``); eval is resize + ``contrast``.
 
     Pass all fields to ``crowdsign.augment.train_preset(**cfg.augment, image_size=...)``.
     """
@@ -18,6 +18,7 @@ class AugmentConfig:
     preset: str = "default"  # none | light | default | heavy
     hflip: bool = False  # off by default: a mirrored STOP is not a stop sign
     strength: float = 1.0  # scales the preset's severity range; 0 disables the corruptions
+    contrast: str = "none"  # none | clahe | stretch: per-image, at train AND eval (eval preset)
 
 
 def register(cs: ConfigStore) -> None:

@@ -43,6 +43,8 @@ class GtsrbDataConfig:
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     on_bad_image: str = "raise"  # raise | skip
     workers: int = 0  # decode threads; 0 = all cores
+    devtest_fraction: float = 0.0  # share of tracks kept out of every split (split=devtest)
+    devtest_seed: int = 0  # which tracks: independent of seed, the same for every recipe
 
 
 @dataclass
