@@ -197,6 +197,7 @@ def load_gtsrb(
             meta=kept.loc[apart, ["class_id", "track", "frame"]].reset_index(drop=True),
         )
         images, kept = np.asarray(images[~apart]), kept[~apart].reset_index(drop=True)
+        summary.drop("dev-test tracks, in no split (split=devtest)", int(apart.sum()))
     splits = build_splits(
         images=images,
         image_id=kept["image_id"].to_numpy(dtype=str),
