@@ -178,26 +178,11 @@ def load_gtsrb(
         workers=workers,
     )
     kept = table.iloc[rows].reset_index(drop=True)
-    apart = _devtest_mask(kept, devtest_fraction, devtest_seed)
-    devtest = None
-    if apart.any():
-        truth, class_names = map_task(
-            kept["class_id"].to_numpy(dtype=np.int64)[apart],
-            GTSRB_CLASSES,
-            task=task,
-            stop_classes=_stop_classes(stop_classes),
-            source="gtsrb",
-        )
-        devtest = ImageSet(
-            images=np.asarray(images[apart]),
-            image_id=kept["image_id"].to_numpy(dtype=str)[apart],
-            group=kept["group"].to_numpy(dtype=np.int64)[apart],
-            class_names=class_names,
-            truth=truth,
-            meta=kept.loc[apart, ["class_id", "track", "frame"]].reset_index(drop=True),
-        )
-        images, kept = np.asarray(images[~apart]), kept[~apart].reset_index(drop=True)
-        summary.drop("dev-test tracks, in no split (split=devtest)", int(apart.sum()))
+    images, kept, devtest = _split_off_devtest(
+        images, kept, devtest_fraction, devtest_seed, task=task, stop_classes=stop_classes
+    )
+    if devtest is not None:
+        summary.drop("dev-test tracks, in no split (split=devtest)", len(devtest))
     splits = build_splits(
         images=images,
         image_id=kept["image_id"].to_numpy(dtype=str),
@@ -218,6 +203,37 @@ def load_gtsrb(
 
 def _stop_classes(stop_classes: Sequence[int | str]) -> list[int | str]:
     return [int(c) if str(c).isdigit() else str(c) for c in stop_classes]
+
+
+def _split_off_devtest(
+    images: np.ndarray,
+    kept: pd.DataFrame,
+    fraction: float,
+    seed: int,
+    *,
+    task: str,
+    stop_classes: Sequence[int | str],
+) -> tuple[np.ndarray, pd.DataFrame, ImageSet | None]:
+    """``(images, rows)`` left for train/val/test, and the dev-test ImageSet (None if empty)."""
+    apart = _devtest_mask(kept, fraction, seed)
+    if not apart.any():
+        return images, kept, None
+    truth, class_names = map_task(
+        kept["class_id"].to_numpy(dtype=np.int64)[apart],
+        GTSRB_CLASSES,
+        task=task,
+        stop_classes=_stop_classes(stop_classes),
+        source="gtsrb",
+    )
+    devtest = ImageSet(
+        images=np.asarray(images[apart]),
+        image_id=kept["image_id"].to_numpy(dtype=str)[apart],
+        group=kept["group"].to_numpy(dtype=np.int64)[apart],
+        class_names=class_names,
+        truth=truth,
+        meta=kept.loc[apart, ["class_id", "track", "frame"]].reset_index(drop=True),
+    )
+    return np.asarray(images[~apart]), kept[~apart].reset_index(drop=True), devtest
 
 
 def _devtest_mask(kept: pd.DataFrame, fraction: float, seed: int) -> np.ndarray:
