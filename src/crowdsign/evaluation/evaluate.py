@@ -17,6 +17,7 @@ from torch import nn
 
 from crowdsign.augment import Preset, eval_preset
 from crowdsign.data.imageset import ImageSet
+from crowdsign.errors import ConfigError
 from crowdsign.evaluation.metrics import stop_index
 from crowdsign.evaluation.report import write_report
 from crowdsign.evaluation.robustness import robustness_report
@@ -64,14 +65,14 @@ def load_for_evaluation(cfg: DictConfig) -> Loaded:
         data_cfg.image_size = loaded.image_size
     splits = instantiate(data_cfg)
     if tuple(splits.class_names) != loaded.class_names:
-        raise ValueError(
+        raise ConfigError(
             f"checkpoint {cfg.ckpt_path} predicts classes {list(loaded.class_names)} but the "
             f"data has {list(splits.class_names)}: a checkpoint of another task (task=?)"
         )
     try:
         images = splits[cfg.split]
     except KeyError as e:
-        raise ValueError(f"split={cfg.split}: {e.args[0]}") from None
+        raise ConfigError(f"split={cfg.split}: {e.args[0]}") from None
     return Loaded(
         model=loaded.model,
         images=images,
@@ -120,7 +121,7 @@ def robustness(
     loaded = load_for_evaluation(cfg)
     split = loaded.images
     if split.truth is None:
-        raise ValueError(f"split {cfg.split!r} has no truth labels to score against")
+        raise ConfigError(f"split {cfg.split!r} has no truth labels to score against")
     n = len(split) if max_images <= 0 else min(max_images, len(split))
     images = np.asarray(split.images[:n])
     if split.image_size != loaded.image_size:  # a source that ignores data.image_size

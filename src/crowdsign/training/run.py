@@ -23,6 +23,7 @@ from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
 from crowdsign.data.splits import validation_set
 from crowdsign.evaluation.scoring import evaluate_split
+from crowdsign.training.acquire import acquire_answers
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.calibration import calibrate_best
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
@@ -149,7 +150,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
     splits: Splits = instantiate(cfg.data)
     if dist.is_main:
         barrier(dist)
-    crowd = instantiate(cfg.crowd)(splits.train)
+    crowd = acquire_answers(cfg, splits, instantiate(cfg.crowd)(splits.train))
     targets = aggregate_targets(splits.train, crowd, instantiate(cfg.aggregate.estimator))
     label_noise = targets.noise_rate(splits.train.truth)
     t_data = time.perf_counter() - t_start

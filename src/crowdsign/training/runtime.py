@@ -7,6 +7,7 @@ import random
 import numpy as np
 import torch
 
+from crowdsign.errors import ConfigError
 from crowdsign.training.loop import Precision
 
 
@@ -16,7 +17,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"trainer.device={name} but CUDA is not available; use device=auto")
+        raise ConfigError(
+            f"trainer.device={name} but CUDA is not available on this machine; "
+            "pass trainer.device=auto (or cpu)"
+        )
     return device
 
 
