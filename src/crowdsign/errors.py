@@ -46,6 +46,14 @@ def one_line(exc: BaseException) -> str:
     return "; ".join(parts) or type(exc).__name__
 
 
+def user_error_in(exc: BaseException) -> UserError | None:
+    """``exc`` or the first :class:`UserError` it was raised from (``hydra.utils.instantiate``
+    wraps what a ``_target_`` raises in an ``InstantiationException``), else ``None``."""
+    while exc is not None and not isinstance(exc, UserError):
+        exc = exc.__cause__
+    return exc
+
+
 @contextmanager
 def exit_on_user_error() -> Iterator[None]:
     """Turn a :class:`UserError` into ``error: <message>`` on stderr and exit status 2.
@@ -55,8 +63,9 @@ def exit_on_user_error() -> Iterator[None]:
     """
     try:
         yield
-    except UserError as exc:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+    except Exception as raised:
+        exc = user_error_in(raised)
+        if exc is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         message = one_line(exc)
         # the run's log file keeps it too (Hydra's file handler); the console gets one line

@@ -28,6 +28,7 @@ from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.calibration import calibrate_best
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
+from crowdsign.training.device_batches import DeviceBatches, device_batches
 from crowdsign.training.distributed import (
     DistInfo,
     barrier,
@@ -85,7 +86,7 @@ def _check_resumable(saved: dict, cfg: DictConfig) -> None:
 
 def _build_loader(
     train: ImageSet, targets: Targets, cfg: DictConfig, device: torch.device, dist: DistInfo
-) -> tuple[DataLoader, EpochSampler]:
+) -> tuple[DataLoader | DeviceBatches, EpochSampler]:
     """Augmented batches of the answered train images; ``trainer.batch_size`` is global."""
     if cfg.aggregate.target not in ("hard", "soft"):
         raise ValueError(f"aggregate.target must be hard or soft, got {cfg.aggregate.target!r}")
@@ -109,6 +110,8 @@ def _build_loader(
     sampler = EpochSampler(
         len(dataset), seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, weights=weights
     )
+    if cfg.trainer.data_on_device:  # images and augmentation on the device, no loader workers
+        return device_batches(images, y, cfg, train.image_size, sampler, device, dist), sampler
     workers = cfg.trainer.num_workers
     loader = DataLoader(
         dataset,

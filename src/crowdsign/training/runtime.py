@@ -9,6 +9,7 @@ import torch
 
 from crowdsign.errors import ConfigError
 from crowdsign.training.loop import Precision
+from crowdsign.training.packing import share_machine
 
 
 def resolve_device(name: str) -> torch.device:
@@ -45,7 +46,6 @@ def seed_everything(seed: int) -> None:
 
 
 def configure_threads(threads: int, device: torch.device) -> None:
-    if threads > 0:
-        torch.set_num_threads(threads)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+    """``threads`` torch threads (0: torch's default, or a sweep job's share of the cores) and,
+    in a packed sweep on CUDA, this job's share of the GPU memory (:mod:`.packing`)."""
+    share_machine(threads, device)
