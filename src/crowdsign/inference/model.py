@@ -100,8 +100,11 @@ def load_model(ckpt_path: str | Path, device: str | torch.device = "cpu") -> Loa
             "image size it was trained at (was it written by crowdsign's train()?)"
         )
     class_names = tuple(str(c) for c in state["class_names"])
+    model_cfg = cfg.model
+    if "weights" in model_cfg:  # the checkpoint holds every weight: never re-read the start file
+        model_cfg = OmegaConf.merge(model_cfg, {"weights": None})
     try:
-        model = instantiate(cfg.model, num_classes=len(class_names))
+        model = instantiate(model_cfg, num_classes=len(class_names))
     except Exception as e:  # ImportError, TypeError, InstantiationException, ...
         raise InputError(f"checkpoint {path}: cannot build model {cfg.model._target_}: {e}") from e
     try:
