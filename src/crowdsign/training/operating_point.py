@@ -64,6 +64,7 @@ def operating_point(
     test: ImageSet,
     test_probs: torch.Tensor,
     precision: Precision,
+    preset: Any,
 ) -> dict[str, float]:
     """``val/threshold`` for ``trainer.target_recall`` and what it gives on test (no stop: {})."""
     names = list(test.class_names)
@@ -75,7 +76,7 @@ def operating_point(
         selection.images,
         precision=precision,
         batch_size=cfg.trainer.eval_batch_size,
-        image_size=test.image_size,
+        preset=preset,
         labels=selection.labels,
     )
     chosen = choose_threshold(probs[:, s].numpy(), selection.labels == s, cfg.trainer.target_recall)

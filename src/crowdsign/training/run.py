@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from crowdsign.augment import train_preset
+from crowdsign.augment import eval_preset, train_preset
 from crowdsign.data.balance import balanced_sampler_weights
 from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
@@ -26,6 +27,7 @@ from crowdsign.data.splits import validation_set
 from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.acquire import acquire_answers
 from crowdsign.training.batches import AugmentedImages, EpochSampler
+from crowdsign.training.calibration import calibrate_best
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
 from crowdsign.training.device_batches import DeviceBatches, device_batches
@@ -210,6 +212,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         if cfg.trainer.compile and device.type == "cuda":  # CPU runs stay eager
             step_model = torch.compile(step_model)
 
+        eval_in = eval_preset(image_size=splits.train.image_size, contrast=cfg.augment.contrast)
         resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
         first_epoch, global_step, best, history = 0, 0, -math.inf, []
         if cfg.resume:
@@ -258,7 +261,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 selection.images,
                 precision=precision,
                 batch_size=cfg.trainer.eval_batch_size,
-                image_size=splits.train.image_size,
+                preset=eval_in,
                 labels=selection.labels,
             )
             logger.scalars(stats, epoch + 1, prefix="train/")
@@ -303,20 +306,36 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
 
         best_state = load_checkpoint(ckpt_dir / "best.pt", map_location=device)
         model.load_state_dict(best_state["model"])
+        scaled = (
+            calibrate_best(  # fits best.pt's temperature on the selection labels, rewrites best.pt
+                model,
+                best_state,
+                # the selection labels stand in for truth: calibration never reads the truth either
+                replace(selection.images, truth=selection.labels),
+                path=ckpt_dir / "best.pt",
+                save=save,
+                preset=eval_in,
+                precision=precision,
+                batch_size=cfg.trainer.eval_batch_size,
+            )
+        )
         test, confusion, test_probs = evaluate_split(
-            model,
+            scaled,
             splits.test,
             precision=precision,
             batch_size=cfg.trainer.eval_batch_size,
-            image_size=splits.train.image_size,
+            preset=eval_in,
         )
         metrics: dict[str, float] = {f"test/{k}": v for k, v in test.items()}
         # the stop threshold for trainer.target_recall, chosen on the selection set
-        metrics.update(operating_point(cfg, model, selection, splits.test, test_probs, precision))
+        metrics.update(
+            operating_point(cfg, scaled, selection, splits.test, test_probs, precision, eval_in)
+        )
         if "val/threshold" in metrics:
             save({**best_state, "threshold": metrics["val/threshold"]}, ckpt_dir / "best.pt")
         metrics["val/best_balanced_accuracy"] = best  # against the selection labels
         metrics["selection/images"] = float(len(selection.images))
+        metrics["val/temperature"] = best_state["temperature"]
         metrics["train/label_noise"] = float("nan") if label_noise is None else label_noise
         metrics["time/data_s"] = t_data
         metrics["time/train_s"] = train_seconds
