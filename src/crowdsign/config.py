@@ -46,6 +46,8 @@ class TrainConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     experiment: Any = None
     debug: Any = None
+    crowd_loss: Any = None  # robust=crowd_layer|trace_reg: a per-worker confusion loss
+    consensus: Any = None  # robust=consensus: cross-fitted consensus targets
     task: str = "binary"  # binary (not_stop/stop) | multiclass; every data source reads it
     seed: int = 0
     resume: bool = False
