@@ -39,7 +39,8 @@ def _rows(path: Path, encoding: str | None, sep: str | None) -> list[list[str]]:
     for r, row in enumerate(rows, start=1):
         if len(row) != width:
             raise CrowdFormatError(
-                path, f"{len(row)} cells, but row 1 has {width}; every row needs one per worker",
+                path,
+                f"{len(row)} cells, but row 1 has {width}; every row needs one per worker",
                 row=f"row {r}",
             )
     return [[c.strip() for c in row] for row in rows]
