@@ -3,8 +3,12 @@
 Two objectives, both dropped at inference (the classifier alone predicts):
 
 - :class:`CrowdLayerLoss` — the crowd layer "MW" of Rodrigues & Pereira (AAAI 2018): worker
-  ``r``'s answer distribution is ``softmax(W_r p)`` for the classifier's class probabilities
-  ``p``, ``W_r`` a free ``(C, C)`` matrix initialised to the identity;
+  ``r``'s answer distribution is ``softmax(W_r z)``, ``W_r`` a free ``(C, C)`` matrix
+  initialised to the identity. Here ``z`` is the classifier's logits, where the paper takes its
+  softmax output: at the identity the loss is then exactly cross-entropy on every answer, while
+  on probabilities it starts bounded and flat, and a from-scratch CNN under SGD barely moved
+  (LabelMe, measured: train loss 1.98 and valid accuracy 0.25 after 4 of 20 epochs, where the
+  majority vote was at 0.45);
 - :class:`TraceRegLoss` — Tanno et al. (CVPR 2019): worker ``r``'s answer distribution is
   ``A_r^T p`` for a row-stochastic confusion ``A_r`` (row = true class, column = answer), with
   the trace regulariser ``lambda * tr(A_r)`` pushing the confusions to absorb the noise.
@@ -83,8 +87,8 @@ class WorkerConfusionLoss(nn.Module):
         super().__init__()
         self.answers, self.n_workers, self.n_classes = answers, n_workers, n_classes
 
-    def answer_log_probs(self, probs: torch.Tensor, worker: torch.Tensor) -> torch.Tensor:
-        """``(K, C)`` log P(answer | image) for K (image probs, worker) pairs."""
+    def answer_log_probs(self, logits: torch.Tensor, worker: torch.Tensor) -> torch.Tensor:
+        """``(K, C)`` log P(answer | image) for K (classifier logits, worker) pairs."""
         raise NotImplementedError
 
     def penalty(self, worker: torch.Tensor) -> torch.Tensor:
@@ -92,8 +96,7 @@ class WorkerConfusionLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         row, worker, label = (t.to(logits.device) for t in self.answers.gather(positions))
-        probs = logits.float().softmax(1)[row]
-        logp = self.answer_log_probs(probs, worker)
+        logp = self.answer_log_probs(logits.float()[row], worker)
         return F.nll_loss(logp, label) + self.penalty(worker)
 
     def hard_targets(self, positions: torch.Tensor) -> torch.Tensor:
@@ -132,7 +135,7 @@ class WorkerConfusionLoss(nn.Module):
 
 
 class CrowdLayerLoss(WorkerConfusionLoss):
-    """Rodrigues & Pereira's crowd layer, MW variant: ``softmax(W_r p)`` per worker.
+    """Rodrigues & Pereira's crowd layer, MW variant: ``softmax(W_r z)`` per worker (logits z).
 
     Args:
         answers, n_workers, n_classes: see :class:`WorkerConfusionLoss`.
@@ -145,14 +148,26 @@ class CrowdLayerLoss(WorkerConfusionLoss):
         super().__init__(answers, n_workers, n_classes)
         self.lr_scale = lr_scale
         self.weight = nn.Parameter(torch.eye(n_classes).repeat(n_workers, 1, 1))
+        # running mean of the classifier's logits per predicted class, to read confusions out
+        centred = torch.eye(n_classes) - 1.0 / n_classes
+        self.register_buffer("class_logits", 4.0 * centred)
 
-    def answer_log_probs(self, probs: torch.Tensor, worker: torch.Tensor) -> torch.Tensor:
-        activations = torch.bmm(self.weight[worker], probs.unsqueeze(2)).squeeze(2)
+    def answer_log_probs(self, logits: torch.Tensor, worker: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self._track(logits.detach())
+        activations = torch.bmm(self.weight[worker], logits.unsqueeze(2)).squeeze(2)
         return activations.log_softmax(1)
 
+    @torch.no_grad()
+    def _track(self, logits: torch.Tensor, momentum: float = 0.9) -> None:
+        centred = logits - logits.mean(1, keepdim=True)
+        for k in torch.unique(centred.argmax(1)).tolist():
+            mean = centred[centred.argmax(1) == k].mean(0)
+            self.class_logits[k] = momentum * self.class_logits[k] + (1 - momentum) * mean
+
     def confusions(self) -> torch.Tensor:
-        # the answer distribution of a worker shown a certain class k: softmax(W_r e_k)
-        return self.weight.transpose(1, 2).softmax(2)
+        # the answers the layer predicts for an average image the classifier calls class k
+        return torch.einsum("wij,kj->wki", self.weight, self.class_logits).softmax(2)
 
 
 class TraceRegLoss(WorkerConfusionLoss):
@@ -185,9 +200,9 @@ class TraceRegLoss(WorkerConfusionLoss):
     def confusions(self) -> torch.Tensor:
         return self.logits.softmax(2)
 
-    def answer_log_probs(self, probs: torch.Tensor, worker: torch.Tensor) -> torch.Tensor:
+    def answer_log_probs(self, logits: torch.Tensor, worker: torch.Tensor) -> torch.Tensor:
         conf = self.logits[worker].softmax(2)  # (K, C, C), rows: truth
-        answer = torch.bmm(probs.unsqueeze(1), conf).squeeze(1)
+        answer = torch.bmm(logits.softmax(1).unsqueeze(1), conf).squeeze(1)
         return answer.clamp_min(1e-8).log()
 
     def penalty(self, worker: torch.Tensor) -> torch.Tensor:
