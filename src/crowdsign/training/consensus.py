@@ -32,7 +32,7 @@ class ConsensusConfig:
     """The ``consensus`` config node (``robust=consensus``)."""
 
     folds: int = 2  # cross-fitting folds (>= 2)
-    epochs_fraction: float = 1.0  # each fold model's epochs, relative to trainer.epochs
+    epochs_fraction: float = 0.5  # each fold model's epochs, relative to trainer.epochs
     min_weight: float = 1e-6
 
 
