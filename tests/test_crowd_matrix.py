@@ -104,3 +104,33 @@ def test_matrix_without_classes_indexes_the_data_classes(tmp_path):
     crowd = read_matrix(splits.train, path=answers, file_list=files)
     row1 = crowd.answers[crowd.answers["task"] == "train/a/train0.png"]
     assert dict(zip(row1["worker"], row1["label"], strict=True)) == {"2": "b", "3": "a"}
+
+
+def test_train_with_a_bad_matrix_exits_2_with_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    images, answers, files = write_set(tmp_path / "set", MATRIX.replace("1 1 1", "1 x 1"))
+    repo = Path(__file__).resolve().parents[1]
+    cmd = [
+        sys.executable,
+        str(repo / "train.py"),
+        "task=multiclass",
+        "data=folder",
+        f"data.root={images}",
+        "data.image_size=8",
+        "crowd=matrix",
+        f"crowd.path={answers}",
+        f"crowd.file_list={files}",
+        "crowd.classes=[b,a]",
+        f"paths.cache_dir={tmp_path / 'c'}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        "model=tiny_cnn",
+    ]
+    env = os.environ | {"PYTHONPATH": str(repo / "src")}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    errors = [line for line in (done.stdout + done.stderr).splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "row 3, column 2: non-integer cell: 'x'" in errors[0]
+    assert "Traceback" not in done.stderr

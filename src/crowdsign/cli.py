@@ -24,8 +24,14 @@ def run_train(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.training.sweep import in_multirun, sweep_job
 
     is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
+    from crowdsign.crowd.io import CrowdFormatError
+
     # a sweep job is skipped if finished, and a failure is recorded instead of raised
-    metrics = sweep_job(cfg, train_fn, is_main=is_main) if in_multirun() else train_fn(cfg)
+    try:
+        metrics = sweep_job(cfg, train_fn, is_main=is_main) if in_multirun() else train_fn(cfg)
+    except CrowdFormatError as e:  # a user's file: one line naming file, row and column
+        log.error("%s", e)
+        raise SystemExit(2) from None
     if not is_main:
         return metrics
     out = cfg.paths.output_dir
