@@ -74,6 +74,10 @@ def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
+def _percent(x: float) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
 def to_markdown(
     summary: pd.DataFrame,
     runs: pd.DataFrame,
@@ -95,7 +99,7 @@ def to_markdown(
         pub = published.get(r.method)
         lines.append(
             f"| {r.method} | {r.n} | {r.seeds} | {_fmt(r.mean)} ± {_fmt(r.std)} | "
-            f"{_fmt(100 * r.gap_closed, 0)}% | {_fmt(r.minutes, 1)} | "
+            f"{_percent(r.gap_closed)} | {_fmt(r.minutes, 1)} | "
             f"{'–' if pub is None else _fmt(pub)} |"
         )
     lines += [
