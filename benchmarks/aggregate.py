@@ -1,18 +1,20 @@
 """Aggregation benchmark: seconds, EM iterations and peak memory per method, beside crowd-kit.
 
-    python benchmarks/aggregate.py                      # 1M answers, 2 and 5 classes
+    python benchmarks/aggregate.py --threads 1          # 1M and 10M answers, 2 and 5 classes
     PYTHONPATH=/path/to/crowdkit python benchmarks/aggregate.py   # + crowd-kit's figures
     python benchmarks/aggregate.py --tasks 1000000 --device cuda    # 10M answers on a GPU
 
-Data: ``--tasks`` tasks × ``--per-task`` answers from ``--workers`` workers (default 100,000 ×
-10 from 2,000), seeded, from :func:`crowdsign.crowd.aggregate.synthetic.synthetic_crowd` with
+Data: ``--tasks`` tasks (one table per value) × ``--per-task`` answers from ``--workers``
+workers (default 100,000 and 1,000,000 × 10 from 2,000: 1M and 10M answers), seeded, from :func:`crowdsign.crowd.aggregate.synthetic.synthetic_crowd` with
 10% spammers. Every measurement runs in a fresh subprocess (so peak memory is its own): ours
 ``--repeats`` times (mean ± std), crowd-kit once. Seconds are wall-clock for ``fit_codes`` on
-integer codes (the training pipeline's path); the ``encode`` row is the DataFrame → codes step
+integer codes (the training pipeline's path), and CPU seconds of the process beside them (on a
+shared machine the wall clock also counts the time other jobs held the cores); the ``encode`` row is the DataFrame → codes step
 that ``fit(answers)`` adds. crowd-kit's GLAD is far too slow for 1M answers: it is timed on the
 first ``--glad-subsample`` answers, beside ours on the same subsample, and extrapolated
 linearly. Peak memory is the rise of the process's peak RSS over its RSS before the fit (CPU),
-or ``torch.cuda.max_memory_allocated`` (CUDA).
+or ``torch.cuda.max_memory_allocated`` (CUDA); "process MB" is the whole process's peak RSS
+(Python, torch, the answers as int64 codes and the fit).
 
 Threads: on a CPU shared with other jobs, torch's OpenMP threads wait for each other at every
 op, so ``--threads 1`` can be many times faster than 2 (the table header gives the load).
@@ -80,7 +82,7 @@ def run_ours(args, task, worker, label, truth) -> dict:
     import torch
 
     from crowdsign.crowd import aggregate
-    from crowdsign.crowd.answers import encode
+    from crowdsign.crowd.answers import CodedAnswers, encode
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -91,19 +93,24 @@ def run_ours(args, task, worker, label, truth) -> dict:
         start = time.perf_counter()
         encode(df)
         return {"seconds": time.perf_counter() - start, "peak_mb": peak_rss_mb() - before}
-    codes = encode(pd.DataFrame({"task": task, "worker": worker, "label": label}))
-    codes = codes.to(device)
+    ids = np.arange  # the synthetic ids are 0..n-1 already: no DataFrame on the fit's path
+    codes = CodedAnswers(
+        *(torch.from_numpy(np.ascontiguousarray(v)) for v in (task, worker, label)),
+        task_ids=ids(int(task.max()) + 1),
+        worker_ids=ids(int(worker.max()) + 1),
+        label_ids=ids(int(label.max()) + 1),
+    ).to(device)
     model = getattr(aggregate, args.method)(device=device)
     if device.type == "cuda":
         model.fit_codes(codes)  # warm up kernels and the allocator
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     before = rss_mb()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model.fit_codes(codes)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     peak = (
         torch.cuda.max_memory_allocated() / 2**20
         if device.type == "cuda"
@@ -112,6 +119,8 @@ def run_ours(args, task, worker, label, truth) -> dict:
     hard = model.hard_labels().cpu().numpy()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "process_mb": peak_rss_mb(),
         "iterations": getattr(model, "n_iter_", None),
         "peak_mb": peak,
         "accuracy": float((codes.label_ids[hard] == truth[codes.task_ids]).mean()),
@@ -174,19 +183,27 @@ def summarise(runs: list[dict]) -> dict:
     row["std"] = statistics.stdev(secs) if len(secs) > 1 else 0.0
     row["n"] = len(secs)
     row["peak_mb"] = max(r["peak_mb"] for r in runs)
+    if "cpu_seconds" in runs[0]:
+        row["cpu_seconds"] = statistics.mean(r["cpu_seconds"] for r in runs)
+        row["process_mb"] = max(r["process_mb"] for r in runs)
     return row
 
 
 def fmt_row(k: int, method: str, impl: str, answers: int, r: dict) -> str:
     if "error" in r:
-        return f"| {k} | {method} | {impl} | {answers:,} | {r['error']} | | | | |"
+        return f"| {k} | {method} | {impl} | {answers:,} | {r['error']} | | | | | | |"
     sec = f"{r['seconds']:.2f}"
     if r.get("n", 1) > 1:
         sec += f" ± {r['std']:.2f} (n={r['n']})"
+    cpu = "" if r.get("cpu_seconds") is None else f"{r['cpu_seconds']:.2f}"
     it = "" if r.get("iterations") is None else str(r["iterations"])
     acc = "" if r.get("accuracy") is None else f"{r['accuracy']:.4f}"
+    proc = "" if r.get("process_mb") is None else f"{r['process_mb']:.0f}"
     note = r.get("note", "")
-    return f"| {k} | {method} | {impl} | {answers:,} | {sec} | {it} | {r['peak_mb']:.0f} | {acc} | {note} |"
+    return (
+        f"| {k} | {method} | {impl} | {answers:,} | {sec} | {cpu} | {it} | {r['peak_mb']:.0f} "
+        f"| {proc} | {acc} | {note} |"
+    )
 
 
 def main(args: argparse.Namespace) -> None:
@@ -197,7 +214,8 @@ def main(args: argparse.Namespace) -> None:
     have_ck = args.crowdkit != "off" and importlib.util.find_spec("crowdkit") is not None
     threads = args.threads or torch.get_num_threads()
     print(
-        f"# Aggregation benchmark: {args.tasks:,} tasks × {args.per_task} answers, "
+        f"# Aggregation benchmark: {', '.join(f'{t:,}' for t in args.tasks)} tasks × "
+        f"{args.per_task} answers, "
         f"{args.workers:,} workers, 10% spammers; device {args.device}, torch {torch.__version__}, "
         f"{threads} threads; load average at start {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} CPUs; crowd-kit {'yes' if have_ck else 'not installed'}",
@@ -205,16 +223,17 @@ def main(args: argparse.Namespace) -> None:
     )
     print()
     print(
-        "| classes | method | impl | answers | seconds | iterations | peak MB | accuracy | note |"
+        "| classes | method | impl | answers | seconds | CPU s | iterations | peak MB "
+        "| process MB | accuracy | note |"
     )
-    print("|---:|---|---|---:|---:|---:|---:|---:|---|", flush=True)
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for k in args.classes:
+        for k, tasks in ((k, t) for k in args.classes for t in args.tasks):
             sim = synthetic_crowd(
-                args.tasks, args.workers, k, args.per_task, shares=SHARES, seed=args.seed
+                tasks, args.workers, k, args.per_task, shares=SHARES, seed=args.seed
             )
             c = sim.codes
-            path = Path(tmp) / f"k{k}.npz"
+            path = Path(tmp) / f"k{k}_t{tasks}.npz"
             np.savez(
                 path,
                 task=c.task.numpy(),
@@ -247,11 +266,25 @@ def main(args: argparse.Namespace) -> None:
                         flush=True,
                     )
     print(f"\nload average at end {os.getloadavg()[0]:.1f}")
+    print(
+        f"process MB counts {import_rss_mb():.0f} MB of a process that only imported torch and "
+        "crowdsign (this torch build); peak MB is the fit's own rise over its start"
+    )
+
+
+def import_rss_mb() -> float:
+    """Peak RSS of a fresh process after ``import torch, crowdsign.crowd.aggregate``."""
+    code = (
+        "import torch, crowdsign.crowd.aggregate\n"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--tasks", type=int, default=100_000)
+    p.add_argument("--tasks", type=int, nargs="+", default=[100_000, 1_000_000])
     p.add_argument("--per-task", type=int, default=10)
     p.add_argument("--workers", type=int, default=2_000)
     p.add_argument("--classes", type=int, nargs="+", default=[2, 5])

@@ -131,6 +131,6 @@ def test_train_with_a_bad_matrix_exits_2_with_one_line(tmp_path):
     env = os.environ | {"PYTHONPATH": str(repo / "src")}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 2, done.stderr[-2000:]
-    errors = [line for line in (done.stdout + done.stderr).splitlines() if "ERROR" in line]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "row 3, column 2: non-integer cell: 'x'" in errors[0]
     assert "Traceback" not in done.stderr

@@ -229,7 +229,7 @@ def test_local_multirun_records_failure_skips_finished_and_reports(tmp_path, cac
     ok, bad = _run_dir(sweep_dir, "crowd.noise=0.1"), _run_dir(sweep_dir, "crowd.noise=0.9")
     assert (ok / "metrics.json").is_file() and not (ok / "error.json").exists()
     error = json.loads((bad / "error.json").read_text())
-    assert error["type"] == "ValueError" and "noise=0.9" in error["message"]
+    assert error["type"] == "ConfigError" and "crowd.noise=0.9" in error["message"]
     assert not (bad / "metrics.json").exists()
 
     finished = (ok / "metrics.json").stat().st_mtime_ns
@@ -255,7 +255,7 @@ def test_local_multirun_records_failure_skips_finished_and_reports(tmp_path, cac
     assert report.returncode == 0, report.stderr[-3000:]
     md = (sweep_dir / "report" / "report.md").read_text()
     assert "1 finished**, 1 failed" in md and "(multirun.yaml): 2" in md
-    assert f"{bad.relative_to(sweep_dir)}`: ValueError" in md
+    assert f"{bad.relative_to(sweep_dir)}`: ConfigError" in md
 
 
 @pytest.mark.slow

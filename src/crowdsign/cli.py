@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
+from crowdsign.checks import validate_config
 from crowdsign.config import register_configs
+from crowdsign.errors import exit_on_user_error
 
 log = logging.getLogger("crowdsign")
 
@@ -23,15 +26,18 @@ def run_train(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.training import train as train_fn
     from crowdsign.training.sweep import in_multirun, sweep_job
 
-    is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
-    from crowdsign.crowd.io import CrowdFormatError
+    def checked_train(cfg: DictConfig) -> dict[str, float]:
+        validate_config(cfg)  # a bad value stops here, before any data loads
+        return train_fn(cfg)
 
-    # a sweep job is skipped if finished, and a failure is recorded instead of raised
-    try:
-        metrics = sweep_job(cfg, train_fn, is_main=is_main) if in_multirun() else train_fn(cfg)
-    except CrowdFormatError as e:  # a user's file: one line naming file, row and column
-        log.error("%s", e)
-        raise SystemExit(2) from None
+    is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
+    # a sweep job is skipped if finished, and a failure is recorded instead of raised; a
+    # single run's user error ends the command with one line and exit status 2
+    with exit_on_user_error():
+        if in_multirun():
+            metrics = sweep_job(cfg, checked_train, is_main=is_main)
+        else:
+            metrics = checked_train(cfg)
     if not is_main:
         return metrics
     out = cfg.paths.output_dir
@@ -51,9 +57,24 @@ def run_train(cfg: DictConfig) -> dict[str, float]:
 def run_evaluate(cfg: DictConfig) -> dict[str, float]:
     from crowdsign.evaluation.evaluate import evaluate as evaluate_fn
 
-    metrics = evaluate_fn(cfg)
+    with exit_on_user_error():
+        validate_config(cfg)
+        metrics = evaluate_fn(cfg)
     print(f"outputs: {cfg.paths.output_dir}")
     return metrics
+
+
+def run_label(cfg: DictConfig) -> None:
+    """``label.py``: a user's mistake (budget, batch, truth, export) is one line, exit 2."""
+    from crowdsign.crowd.active import LabelError
+    from crowdsign.crowd.active.run import run_label as label_fn
+    from crowdsign.crowd.io.common import CrowdFormatError
+
+    try:
+        label_fn(cfg)
+    except (LabelError, CrowdFormatError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
@@ -66,3 +87,9 @@ def train(cfg: DictConfig) -> float:
 def evaluate(cfg: DictConfig) -> None:
     """Console script ``crowdsign-evaluate``; same as ``python evaluate.py``."""
     run_evaluate(cfg)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="label")
+def label(cfg: DictConfig) -> None:
+    """Console script ``crowdsign-label``; same as ``python label.py``."""
+    run_label(cfg)

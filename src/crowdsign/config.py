@@ -16,9 +16,13 @@ from omegaconf import MISSING
 
 from crowdsign.augment import schemas as augment_schemas
 from crowdsign.augment.schemas import AugmentConfig
+from crowdsign.checks import checked
 from crowdsign.crowd import schemas as crowd_schemas
+from crowdsign.crowd.active import schemas as active_schemas
+from crowdsign.crowd.active.schemas import BatchConfig, BudgetConfig
 from crowdsign.crowd.schemas import AggregateConfig
 from crowdsign.data import schemas as data_schemas
+from crowdsign.data.tasks import TASKS
 from crowdsign.evaluation import schemas as report_schemas
 from crowdsign.inference import schemas as inference_schemas
 from crowdsign.models import schemas as model_schemas
@@ -44,11 +48,15 @@ class TrainConfig:
     optim: OptimConfig = MISSING
     trainer: TrainerConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    experiment: Any = None
+    experiment: Any = None  # experiment=<preset>'s own values (schedule, size_key)
+    # always None (debug presets write at the top level); kept so that runs saved with it
+    # still match their config on resume
     debug: Any = None
     crowd_loss: Any = None  # robust=crowd_layer|trace_reg: a per-worker confusion loss
     consensus: Any = None  # robust=consensus: cross-fitted consensus targets
-    task: str = "binary"  # binary (not_stop/stop) | multiclass; every data source reads it
+    acquire: Any = None  # buy the answers with a strategy first (configs/acquire/)
+    # binary (not_stop/stop) | multiclass; every data source reads it
+    task: str = checked("binary", choices=TASKS)
     seed: int = 0
     resume: bool = False
     task_name: str = "train"
@@ -69,11 +77,32 @@ class EvaluateConfig:
     seed: int = 0
 
 
+@dataclass
+class LabelConfig:
+    """``label.py``: the next batch to buy (``mode=next``) or a replay (``mode=replay``)."""
+
+    data: Any = None  # the images (mode=next); a replay reads the export's tasks
+    crowd: Any = MISSING  # the answers so far / the export to replay
+    aggregate: AggregateConfig = MISSING
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    batch: BatchConfig = field(default_factory=BatchConfig)
+    strategy: Any = MISSING
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    mode: str = "next"  # next | replay
+    truth: str | None = None  # replay: CSV with columns task,truth
+    predictions: str | None = None  # next: a predict.py predictions.csv
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    task: str = "binary"
+    task_name: str = "label"
+    seed: int = 0
+
+
 def register_configs() -> None:
     """Register every schema; called by the entry points before Hydra composes."""
     cs = ConfigStore.instance()
     cs.store(name="base_train", node=TrainConfig)
     cs.store(name="base_evaluate", node=EvaluateConfig)
+    cs.store(name="base_label", node=LabelConfig)
     for package in (
         data_schemas,
         crowd_schemas,
@@ -82,6 +111,7 @@ def register_configs() -> None:
         training_schemas,
         report_schemas,
         inference_schemas,
+        active_schemas,
     ):
         package.register(cs)
     cs.store(group="optim", name="base_optim", node=OptimConfig)

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from hydra.core.config_store import ConfigStore
 
+from crowdsign.augment.presets import PRESETS
+from crowdsign.checks import checked
+
 
 # --- augment ----------------------------------------------------------------------------------
 @dataclass
@@ -15,9 +18,11 @@ class AugmentConfig:
     Pass all fields to ``crowdsign.augment.train_preset(**cfg.augment, image_size=...)``.
     """
 
-    preset: str = "default"  # none | light | default | heavy
+    preset: str = checked("default", choices=tuple(PRESETS))  # none | light | default | heavy
     hflip: bool = False  # off by default: a mirrored STOP is not a stop sign
-    strength: float = 1.0  # scales the preset's severity range; 0 disables the corruptions
+    strength: float = checked(
+        1.0, ge=0
+    )  # scales the preset's severity range; 0 disables the corruptions
 
 
 def register(cs: ConfigStore) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crowdsign.errors import ConfigError
+
 # words in a class name that put it in a colour family (a name starting "not" is in none)
 COLOR_FAMILIES: dict[str, tuple[str, ...]] = {
     "red": ("stop", "yield", "no_entry", "prohibitory", "red_octagon"),
@@ -267,7 +269,10 @@ def assign(n_tasks: int, activity: np.ndarray, k: int, rng: np.random.Generator)
     """
     n_workers = len(activity)
     if not 1 <= k <= n_workers:
-        raise ValueError(f"labels_per_image={k} must be between 1 and the pool size {n_workers}")
+        raise ConfigError(
+            f"crowd.labels_per_image={k} must be between 1 and the pool size "
+            f"(crowd.n_workers={n_workers}); lower it or add workers"
+        )
     out = np.empty((n_tasks, k), dtype=np.int64)
     step = max(1, 4_000_000 // n_workers)
     logw = np.log(activity)[None, :]

@@ -8,7 +8,12 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from crowdsign.checks import checked
 from crowdsign.crowd.cost import CostModel
+from crowdsign.crowd.io.common import ON_ERROR
+from crowdsign.crowd.io.resolve import REF_RULES
+
+TARGETS = ("hard", "soft")
 
 
 # --- crowd ------------------------------------------------------------------------------------
@@ -26,16 +31,17 @@ class SimulatedCrowdConfig:
     _target_: str = "crowdsign.crowd.simulate.simulate_crowd"
     _partial_: bool = True
     _convert_: str = "object"
-    labels_per_image: int = 3
-    n_workers: int = 100
-    reliable: float = 0.5
-    average: float = 0.35
-    sloppy: float = 0.0
-    spammer: float = 0.15  # answers uniformly at random
-    spammer_constant: float = 0.0  # always the same answer
-    adversarial: float = 0.0  # systematically answers the likeliest wrong class
-    noise: float | None = None
-    difficulty_effect: float = 0.5  # at difficulty 1, chance a worker cannot make the sign out
+    labels_per_image: int = checked(3, ge=1)
+    n_workers: int = checked(100, ge=1)
+    reliable: float = checked(0.5, ge=0)
+    average: float = checked(0.35, ge=0)
+    sloppy: float = checked(0.0, ge=0)
+    spammer: float = checked(0.15, ge=0)  # answers uniformly at random
+    spammer_constant: float = checked(0.0, ge=0)  # always the same answer
+    adversarial: float = checked(0.0, ge=0)  # systematically answers the likeliest wrong class
+    noise: float | None = checked(None, ge=0, le=1)
+    # at difficulty 1, the chance a worker cannot make the sign out
+    difficulty_effect: float = checked(0.5, ge=0, le=1)
     activity_exponent: float = 0.8  # Zipf exponent of worker activity
     across: float = 0.1  # mistake weight for another colour family (same family: 1)
     seed: int = "${seed}"  # type: ignore[assignment]
@@ -46,13 +52,13 @@ class SimulatedCrowdConfig:
 class RealisticCrowdConfig(SimulatedCrowdConfig):
     """The realistic pool: every worker type, a quarter of the workers bad (``noise``)."""
 
-    reliable: float = 0.45
-    average: float = 0.30
-    sloppy: float = 0.10
-    spammer: float = 0.05
-    spammer_constant: float = 0.02
-    adversarial: float = 0.08
-    noise: float | None = 0.25
+    reliable: float = checked(0.45, ge=0)
+    average: float = checked(0.30, ge=0)
+    sloppy: float = checked(0.10, ge=0)
+    spammer: float = checked(0.05, ge=0)
+    spammer_constant: float = checked(0.02, ge=0)
+    adversarial: float = checked(0.08, ge=0)
+    noise: float | None = checked(0.25, ge=0, le=1)
 
 
 @dataclass
@@ -62,10 +68,10 @@ class UniformCrowdConfig:
     _target_: str = "crowdsign.crowd.simulate.simulate_uniform"
     _partial_: bool = True
     _convert_: str = "object"
-    noise: float = 0.2
-    labels_per_image: int = 3
-    n_workers: int = 100
-    difficulty_effect: float = 0.0
+    noise: float = checked(0.2, ge=0, le=1)
+    labels_per_image: int = checked(3, ge=1)
+    n_workers: int = checked(100, ge=1)
+    difficulty_effect: float = checked(0.0, ge=0, le=1)
     seed: int = "${seed}"  # type: ignore[assignment]
     cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
 
@@ -86,8 +92,8 @@ class CleanCrowdConfig:
     _partial_: bool = True
     _convert_: str = "object"
     noise: float = 0.0
-    labels_per_image: int = 3
-    n_workers: int = 100
+    labels_per_image: int = checked(3, ge=1)
+    n_workers: int = checked(100, ge=1)
     seed: int = "${seed}"  # type: ignore[assignment]
     cost: CostModel = field(default_factory=lambda: CostModel(reward=0.01))
 
@@ -109,10 +115,12 @@ class ExportCrowdConfig:
     _convert_: str = "object"
     path: str = MISSING  # the export file
     image_root: str | None = None  # references must resolve inside it
-    refs: str = "basename"  # path | basename | strip_prefix: reference → image id
+    # path | basename | strip_prefix: how a reference becomes an image id
+    refs: str = checked("basename", choices=REF_RULES)
     prefix: str = ""  # removed by refs=strip_prefix (a URL or path prefix)
     vocabulary: dict[str, Any] = field(default_factory=dict)  # class → label strings
-    on_error: str = "error"  # error | skip (drop, count and list bad rows)
+    # error | skip (drop, count and list bad rows)
+    on_error: str = checked("error", choices=ON_ERROR)
     encoding: str | None = None  # None: BOM, else UTF-8
     check_files: bool = True  # with image_root: refuse references to missing files
     cost: CostModel = field(default_factory=CostModel)
@@ -142,7 +150,7 @@ class LabelStudioCrowdConfig(ExportCrowdConfig):
 @dataclass
 class LongCrowdConfig(ExportCrowdConfig):
     _target_: str = "crowdsign.crowd.io.long.read_long"
-    refs: str = "path"
+    refs: str = checked("path", choices=REF_RULES)
     sep: str | None = None  # None: from the extension (.csv, .tsv, .parquet)
 
 
@@ -166,7 +174,8 @@ class AggregateConfig:
     estimator: Any = field(
         default_factory=lambda: {"_target_": "crowdsign.crowd.aggregate.MajorityVote", "seed": 0}
     )
-    target: str = "hard"  # hard: argmax label; soft: cross-entropy against the posterior
+    # hard: argmax label; soft: cross-entropy against the posterior
+    target: str = checked("hard", choices=TARGETS)
 
 
 def register(cs: ConfigStore) -> None:

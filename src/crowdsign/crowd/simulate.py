@@ -36,6 +36,7 @@ from crowdsign.crowd.pools import (
     uniform_pool,
 )
 from crowdsign.data.imageset import ImageSet
+from crowdsign.errors import ConfigError
 
 
 def sample_answers(
@@ -58,7 +59,7 @@ def sample_answers(
     if images.truth is None:
         raise ValueError("a simulated crowd needs an ImageSet with truth labels")
     if not 0 <= difficulty_effect <= 1:
-        raise ValueError(f"difficulty_effect={difficulty_effect} must be in [0, 1]")
+        raise ConfigError(f"crowd.difficulty_effect={difficulty_effect} must be in [0, 1]")
     n, k, c = len(images), labels_per_image, images.num_classes
     w_count = len(pool.workers)
     truth = images.truth.astype(np.int64)
@@ -192,11 +193,13 @@ def simulate_crowd(
 
 def _rescale(shares: dict[str, float], noise: float) -> dict[str, float]:
     if not 0 <= noise <= 1:
-        raise ValueError(f"noise={noise} (share of bad workers) must be in [0, 1]")
+        raise ConfigError(f"crowd.noise={noise} (share of bad workers) must be in [0, 1]")
     good = sum(v for k, v in shares.items() if k in GOOD_TYPES)
     bad = sum(v for k, v in shares.items() if k not in GOOD_TYPES)
     if (noise > 0 and bad <= 0) or (noise < 1 and good <= 0):
-        raise ValueError(f"noise={noise} needs shares of both good and bad types: {shares}")
+        raise ConfigError(
+            f"crowd.noise={noise} needs shares of both good and bad worker types: {shares}"
+        )
     return {
         k: (noise * v / bad if k not in GOOD_TYPES else (1 - noise) * v / good) if v else 0.0
         for k, v in shares.items()
@@ -274,7 +277,7 @@ def simulate_clean(
 ) -> CrowdLabels:
     """Every answer right (``noise`` must be 0; it exists so a sweep can name it)."""
     if noise != 0:
-        raise ValueError(f"crowd=clean has no noise (got noise={noise}); use crowd=uniform")
+        raise ConfigError(f"crowd=clean has no noise (got crowd.noise={noise}); use crowd=uniform")
     make = lambda n, rng: uniform_pool(n, images.num_classes, 0.0, rng, name="clean")  # noqa: E731
     return _simple(
         images,
@@ -291,15 +294,16 @@ def simulate_clean(
 def _check_rate(rate: float, most: float) -> None:
     """Beyond ``most`` the true class is no longer the likeliest answer."""
     if not 0 <= rate <= most:
-        raise ValueError(
-            f"noise={rate} must be in [0, {most:.3g}] (the true class must stay likeliest)"
+        raise ConfigError(
+            f"crowd.noise={rate} must be in [0, {most:.3g}] (the true class must stay "
+            "likeliest); pass a lower crowd.noise"
         )
 
 
 def source_labels(images: ImageSet) -> CrowdLabels:
     """The source's own labels as one answer per image from worker ``source`` (no crowd)."""
     if images.truth is None:
-        raise ValueError("crowd=none needs a source with its own labels")
+        raise ConfigError("crowd=none needs a source with its own labels; choose a crowd")
     names = np.asarray(images.class_names, dtype=object)
     answers = pd.DataFrame(
         {"task": images.image_id, "worker": "source", "label": names[images.truth]}

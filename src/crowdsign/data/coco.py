@@ -37,6 +37,7 @@ from crowdsign.data.decode import (
 )
 from crowdsign.data.imageset import Splits
 from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.errors import InputError, MissingInputError
 
 BACKGROUND = "background"
 _BG_TRIES = 20
@@ -48,12 +49,12 @@ def read_coco(path: Path) -> dict:
         with open(path) as fh:
             data = json.load(fh)
     except FileNotFoundError:
-        raise FileNotFoundError(f"COCO annotations {path} not found") from None
+        raise MissingInputError(f"COCO annotations {path} not found") from None
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
+        raise InputError(f"{path}: not valid JSON ({err})") from None
     for field in ("images", "annotations", "categories"):
         if not isinstance(data.get(field), list):
-            raise ValueError(f"{path}: field {field!r} is missing or not a list")
+            raise InputError(f"{path}: field {field!r} is missing or not a list")
     return data
 
 
@@ -99,7 +100,7 @@ def plan_crops(
                  "crowd": bool(ann.get("iscrowd", 0))}
             )  # fmt: skip
         except (KeyError, TypeError, ValueError):
-            raise ValueError(
+            raise InputError(
                 f"{source}: annotations[{i}] needs id, image_id, category_id and a 4-number bbox"
             ) from None
     rows = []
@@ -111,7 +112,7 @@ def plan_crops(
                 *(float(img[k]) for k in ("width", "height")),
             )
         except (KeyError, TypeError, ValueError):
-            raise ValueError(
+            raise InputError(
                 f"{source}: image {img!r} needs id, file_name, width, height"
             ) from None
         rng = np.random.default_rng([crop_seed, image])
@@ -220,7 +221,7 @@ def load_coco(
     names = {name: cid for cid, name in categories}
     unknown = [s for s in stop_classes if s not in names]
     if unknown:
-        raise ValueError(f"{ann_path}: stop classes {unknown} are not categories {list(names)}")
+        raise InputError(f"{ann_path}: stop classes {unknown} are not categories {list(names)}")
     dropped: Counter[str] = Counter()
     plan = plan_crops(
         data,

@@ -22,13 +22,14 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.errors import ConfigError, InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".webp")
 ON_BAD_IMAGE = ("raise", "skip")
 T = TypeVar("T")
 
 
-class BadImageError(ValueError):
+class BadImageError(InputError):
     """An input image that cannot be used; the message starts with the file (and row)."""
 
     def __init__(self, where: str, reason: str) -> None:
@@ -39,7 +40,7 @@ class BadImageError(ValueError):
 
 def check_on_bad_image(on_bad_image: str) -> str:
     if on_bad_image not in ON_BAD_IMAGE:
-        raise ValueError(f"on_bad_image={on_bad_image!r}; expected one of {ON_BAD_IMAGE}")
+        raise ConfigError(f"data.on_bad_image={on_bad_image!r}; expected one of {ON_BAD_IMAGE}")
     return on_bad_image
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from crowdsign.data.assemble import POOL, TEST, VAL, build_splits
 from crowdsign.data.files import decode_files
 from crowdsign.data.imageset import Splits
+from crowdsign.errors import ConfigError, MissingInputError
 
 SPLIT_DIRS = {"train": POOL, "val": VAL, "valid": VAL, "validation": VAL, "test": TEST}
 GROUP_BY = ("file", "subdir")
@@ -44,10 +45,10 @@ def list_folder(root: str | os.PathLike, group_by: str = "file") -> tuple[pd.Dat
         folder names (over all split folders).
     """
     if group_by not in GROUP_BY:
-        raise ValueError(f"group_by={group_by!r}; expected one of {GROUP_BY}")
+        raise ConfigError(f"data.group_by={group_by!r}; expected one of {GROUP_BY}")
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder root {root} is not a directory")
+        raise MissingInputError(f"image folder root {root} is not a directory")
     top = _visible_dirs(root)
     if top and {p.name for p in top} <= set(SPLIT_DIRS) and "train" in {p.name for p in top}:
         trees = [(p, SPLIT_DIRS[p.name]) for p in top]
@@ -65,7 +66,7 @@ def list_folder(root: str | os.PathLike, group_by: str = "file") -> tuple[pd.Dat
                     key = f"{class_dir.name}/{sub[0]}" if group_by == "subdir" and sub else image_id
                     rows.append((image_id, class_dir.name, split, key))
     if not rows:
-        raise FileNotFoundError(f"no image files under class folders of {root}")
+        raise MissingInputError(f"no image files under class folders of {root}")
     table = pd.DataFrame(rows, columns=["image_id", "class_name", "split", "group_key"])
     classes = sorted(table["class_name"].unique())
     table["label"] = table["class_name"].map({c: i for i, c in enumerate(classes)})

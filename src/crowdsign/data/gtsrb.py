@@ -27,6 +27,7 @@ import pandas as pd
 from crowdsign.data.assemble import POOL, TEST, build_splits
 from crowdsign.data.files import decode_files
 from crowdsign.data.imageset import Splits
+from crowdsign.errors import InputError, MissingInputError
 
 GTSRB_CLASSES: tuple[str, ...] = (
     "speed_limit_20", "speed_limit_30", "speed_limit_50", "speed_limit_60", "speed_limit_70",
@@ -48,7 +49,7 @@ def find_base(root: Path) -> Path:
     for base in (root / "gtsrb", root):
         if (base / "GTSRB").is_dir():
             return base
-    raise FileNotFoundError(
+    raise MissingInputError(
         f"GTSRB not found under {root}: expected {root / 'gtsrb' / 'GTSRB' / 'Training'} "
         "(torchvision's layout) or a GTSRB/ folder in it"
     )
@@ -71,7 +72,7 @@ def list_gtsrb(root: str | os.PathLike) -> pd.DataFrame:
     if training.is_dir():
         for class_dir in sorted(p for p in training.iterdir() if p.is_dir()):
             if not class_dir.name.isdigit() or int(class_dir.name) >= len(GTSRB_CLASSES):
-                raise ValueError(f"{class_dir}: not a GTSRB class folder (00000 … 00042)")
+                raise InputError(f"{class_dir}: not a GTSRB class folder (00000 … 00042)")
             names = {e.name for e in os.scandir(class_dir) if not e.name.startswith(".")}
             listed = _csv_filenames(class_dir / f"GT-{class_dir.name}.csv")
             files = (names | listed) - {n for n in names if n.lower().endswith(".csv")}
@@ -81,7 +82,7 @@ def list_gtsrb(root: str | os.PathLike) -> pd.DataFrame:
     if test_dir.is_dir():
         rows += _official_test(base, test_dir.relative_to(root).as_posix())
     if not rows:
-        raise FileNotFoundError(f"{base / 'GTSRB'} has neither Training/ nor Final_Test/Images/")
+        raise MissingInputError(f"{base / 'GTSRB'} has neither Training/ nor Final_Test/Images/")
     table = pd.DataFrame(rows, columns=["image_id", "class_id", "split"])
     table["path"] = [os.path.join(root, i) for i in table["image_id"]]
     stem = table["image_id"].str.rsplit("/", n=1).str[-1].str.rsplit(".", n=1).str[0]
@@ -94,7 +95,7 @@ def list_gtsrb(root: str | os.PathLike) -> pd.DataFrame:
 def _official_test(base: Path, rel_dir: str) -> list[tuple[str, int, int]]:
     labels_csv = base / "GT-final_test.csv"
     if not labels_csv.is_file():
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"{base / rel_dir} holds the official test images but {labels_csv} (their labels) "
             "is missing"
         )
@@ -105,7 +106,7 @@ def _official_test(base: Path, rel_dir: str) -> list[tuple[str, int, int]]:
             try:
                 rows.append((f"{rel_dir}/{row['Filename']}", int(row["ClassId"]), TEST))
             except (KeyError, TypeError, ValueError):
-                raise ValueError(
+                raise InputError(
                     f"{labels_csv} line {line}: need Filename and an integer ClassId"
                 ) from None
     return rows

@@ -22,6 +22,7 @@ import pandas as pd
 from crowdsign.data.assemble import POOL, TEST, VAL, build_splits
 from crowdsign.data.files import decode_files
 from crowdsign.data.imageset import Splits
+from crowdsign.errors import InputError, MissingInputError
 
 REQUIRED = ("path", "label")
 SPLIT_VALUES = {"": POOL, "train": POOL, "val": VAL, "test": TEST}
@@ -31,7 +32,7 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
     """The manifest as strings (missing cells as ``""``), checked for its required columns."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"manifest {path} not found")
+        raise MissingInputError(f"manifest {path} not found")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         sep = "\t" if suffix == ".tsv" else ","
@@ -47,11 +48,11 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
         table = pd.read_parquet(path)
         table = table.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else str(v)))
     else:
-        raise ValueError(f"manifest {path}: unsupported format {suffix!r}; use .csv or .parquet")
+        raise InputError(f"manifest {path}: unsupported format {suffix!r}; use .csv or .parquet")
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"manifest {path}: missing column(s) {missing}; have {list(table.columns)} "
             "(need path,label and optionally group,split)"
         )
@@ -78,13 +79,13 @@ def parse_manifest(manifest: str | os.PathLike, root: str | os.PathLike | None =
     for col in REQUIRED:
         empty = np.flatnonzero(table[col].str.strip().to_numpy() == "")
         if len(empty):
-            raise ValueError(f"{where[empty[0]]}: empty {col!r} ({len(empty)} such rows)")
+            raise InputError(f"{where[empty[0]]}: empty {col!r} ({len(empty)} such rows)")
     split = (
         table["split"].str.strip().str.lower() if "split" in table else pd.Series([""] * len(table))
     )
     bad = np.flatnonzero(~split.isin(list(SPLIT_VALUES)).to_numpy())
     if len(bad):
-        raise ValueError(
+        raise InputError(
             f"{where[bad[0]]}: split={table['split'].iloc[bad[0]]!r}; expected train, val, test "
             "or empty"
         )
@@ -100,7 +101,7 @@ def parse_manifest(manifest: str | os.PathLike, root: str | os.PathLike | None =
     if dup.any():
         first = np.flatnonzero(dup)
         same = table.index[table["image_id"] == table["image_id"].iloc[first[0]]]
-        raise ValueError(
+        raise InputError(
             f"{where[same[0]]} and {where[same[1]]}: the same image {ids[same[0]]!r} listed twice"
         )
     labels = table["label"].str.strip()

@@ -8,6 +8,10 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from crowdsign.checks import checked
+from crowdsign.data.decode import ON_BAD_IMAGE
+from crowdsign.data.tasks import TASKS
+
 
 # --- data -------------------------------------------------------------------------------------
 @dataclass
@@ -15,15 +19,18 @@ class SyntheticDataConfig:
     """The embedded synthetic stop-sign world (:func:`crowdsign.data.synthetic.load_synthetic`)."""
 
     _target_: str = "crowdsign.data.synthetic.load_synthetic"
-    task: str = "${task}"  # binary (not_stop/stop) | multiclass (every rendered class)
-    image_size: int = 64
-    n_train: int = 10_000
-    n_val: int = 2_000
-    n_test: int = 2_000
-    stop_fraction: float = 0.4  # share of stop signs among rendered images
-    seed: int = 0  # world seed (a different seed renders a different world) and subset seed
+    # binary (not_stop/stop) | multiclass (every rendered class)
+    task: str = checked("${task}", choices=TASKS)
+    image_size: int = checked(64, ge=8)
+    n_train: int = checked(10_000, ge=1)
+    n_val: int = checked(2_000, ge=1)
+    n_test: int = checked(2_000, ge=1)
+    stop_fraction: float = checked(0.4, ge=0, le=1)  # share of stop signs among rendered images
+    # world seed (a different seed renders a different world) and subset seed; not the root
+    # `seed`, on purpose: the seeds of a sweep train on one world and one nested subset
+    seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
-    workers: int = 0  # render processes; 0 = all cores
+    workers: int = checked(0, ge=0)  # render processes; 0 = all cores
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
 
 
@@ -33,16 +40,17 @@ class GtsrbDataConfig:
     """GTSRB in torchvision's layout (:func:`crowdsign.data.gtsrb.load_gtsrb`)."""
 
     _target_: str = "crowdsign.data.gtsrb.load_gtsrb"
-    task: str = "${task}"  # binary (not_stop/stop) | multiclass (43 GTSRB classes)
-    image_size: int = 32  # cached side; GTSRB files are 35x35
+    # binary (not_stop/stop) | multiclass (43 GTSRB classes)
+    task: str = checked("${task}", choices=TASKS)
+    image_size: int = checked(32, ge=8)  # cached side; GTSRB files are 35x35
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
     seed: int = 0  # split and subset seed
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING  # holds gtsrb/GTSRB/Training (and optionally Final_Test)
     stop_classes: list[int] = field(default_factory=lambda: [14])
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
-    on_bad_image: str = "raise"  # raise | skip
-    workers: int = 0  # decode threads; 0 = all cores
+    on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)  # raise | skip
+    workers: int = checked(0, ge=0)  # decode threads; 0 = all cores
 
 
 @dataclass
@@ -50,17 +58,18 @@ class FolderDataConfig:
     """An ImageFolder tree (:func:`crowdsign.data.folder.load_folder`)."""
 
     _target_: str = "crowdsign.data.folder.load_folder"
-    task: str = "${task}"  # binary | multiclass (the top-level task)
-    image_size: int = 64
+    task: str = checked("${task}", choices=TASKS)  # binary | multiclass (the top-level task)
+    image_size: int = checked(64, ge=8)
     train_size: Any = None
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING  # <root>/<class>/... or <root>/{train,val,test}/<class>/...
     stop_classes: list[str] = field(default_factory=lambda: ["stop"])  # folder names
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
-    group_by: str = "file"  # file | subdir (first-level subfolder of a class is a group)
-    on_bad_image: str = "raise"
-    workers: int = 0
+    # file | subdir (a first-level subfolder of a class is a group)
+    group_by: str = checked("file", choices=("file", "subdir"))
+    on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)
+    workers: int = checked(0, ge=0)
 
 
 @dataclass
@@ -68,8 +77,8 @@ class CocoDataConfig:
     """Stop-sign and negative crops from COCO (:func:`crowdsign.data.coco.load_coco`)."""
 
     _target_: str = "crowdsign.data.coco.load_coco"
-    task: str = "${task}"  # multiclass: background + COCO categories
-    image_size: int = 64
+    task: str = checked("${task}", choices=TASKS)  # multiclass: background + COCO categories
+    image_size: int = checked(64, ge=8)
     train_size: Any = None
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
@@ -77,14 +86,14 @@ class CocoDataConfig:
     annotations: str = "annotations/instances_val2017.json"  # relative to root
     images: str = "val2017"  # relative to root
     stop_classes: list[str] = field(default_factory=lambda: ["stop sign"])
-    context: float = 0.25  # margin per side, fraction of the box's longer side
-    min_box_size: float = 16  # px; shorter boxes are left out and counted
+    context: float = checked(0.25, ge=0)  # margin per side, fraction of the box's longer side
+    min_box_size: float = checked(16, ge=0)  # px; shorter boxes are left out and counted
     others_per_image: int = 2  # other-category negatives per photograph; -1 = all
-    background_per_image: int = 1  # random background squares per photograph
+    background_per_image: int = checked(1, ge=0)  # random background squares per photograph
     crop_seed: int = 0  # which negatives; part of the cache key
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
-    on_bad_image: str = "raise"
-    workers: int = 0
+    on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)
+    workers: int = checked(0, ge=0)
 
 
 @dataclass
@@ -92,8 +101,8 @@ class ManifestDataConfig:
     """A CSV/Parquet table of ``path,label[,group][,split]`` (:mod:`crowdsign.data.manifest`)."""
 
     _target_: str = "crowdsign.data.manifest.load_manifest"
-    task: str = "${task}"  # binary | multiclass (the top-level task)
-    image_size: int = 64
+    task: str = checked("${task}", choices=TASKS)  # binary | multiclass (the top-level task)
+    image_size: int = checked(64, ge=8)
     train_size: Any = None
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
@@ -101,8 +110,8 @@ class ManifestDataConfig:
     root: str | None = None  # base of relative image paths; None = the manifest's folder
     stop_classes: list[str] = field(default_factory=lambda: ["stop"])  # label values
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
-    on_bad_image: str = "raise"
-    workers: int = 0
+    on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)
+    workers: int = checked(0, ge=0)
 
 
 def register(cs: ConfigStore) -> None:

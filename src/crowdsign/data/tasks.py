@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from crowdsign.errors import ConfigError
+
 BINARY_CLASSES: tuple[str, str] = ("not_stop", "stop")
 TASKS = ("binary", "multiclass")
 
@@ -17,7 +19,7 @@ TASKS = ("binary", "multiclass")
 def check_task(task: str) -> str:
     """Return ``task`` if it is a known task, else raise ``ValueError`` listing the known ones."""
     if task not in TASKS:
-        raise ValueError(f"task={task!r} is not a task; expected one of {TASKS}")
+        raise ConfigError(f"task={task!r} is not a task; pass task=<one of {', '.join(TASKS)}>")
     return task
 
 
@@ -36,9 +38,9 @@ def stop_indices(
         elif isinstance(cls, int | np.integer) and 0 <= int(cls) < len(source_classes):
             found.append(int(cls))
         else:
-            raise ValueError(
+            raise ConfigError(
                 f"{source}: stop class {cls!r} is not one of its classes "
-                f"{list(source_classes)[:50]}"
+                f"{list(source_classes)[:50]}; set data.stop_classes"
             )
     return np.unique(np.asarray(found, dtype=np.int64))
 

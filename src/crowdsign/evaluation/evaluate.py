@@ -17,6 +17,7 @@ from torch import nn
 
 from crowdsign.augment import eval_preset
 from crowdsign.data.imageset import ImageSet
+from crowdsign.errors import ConfigError
 from crowdsign.evaluation.metrics import stop_index
 from crowdsign.evaluation.report import write_report
 from crowdsign.evaluation.robustness import robustness_report
@@ -54,7 +55,7 @@ def load_for_evaluation(cfg: DictConfig) -> Loaded:
         cfg.task = trained.data.task  # another source, scored on the checkpoint's own task
     splits = instantiate(trained.data if cfg.data is None else cfg.data)
     if tuple(splits.class_names) != loaded.class_names:
-        raise ValueError(
+        raise ConfigError(
             f"checkpoint {cfg.ckpt_path} predicts classes {list(loaded.class_names)} but the "
             f"data has {list(splits.class_names)}: a checkpoint of another task (task=?)"
         )
@@ -105,7 +106,7 @@ def robustness(
     loaded = load_for_evaluation(cfg)
     split = loaded.images
     if split.truth is None:
-        raise ValueError(f"split {cfg.split!r} has no truth labels to score against")
+        raise ConfigError(f"split {cfg.split!r} has no truth labels to score against")
     n = len(split) if max_images <= 0 else min(max_images, len(split))
     images = np.asarray(split.images[:n])
     if split.image_size != loaded.image_size:

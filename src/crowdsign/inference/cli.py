@@ -6,13 +6,17 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
+from crowdsign.checks import validate_config
 from crowdsign.cli import CONFIG_DIR
+from crowdsign.errors import exit_on_user_error
 
 
 def run_predict(cfg: DictConfig) -> None:
     from crowdsign.inference.predict import predict
 
-    result = predict(cfg)
+    with exit_on_user_error():
+        validate_config(cfg)
+        result = predict(cfg)
     stops = "" if result.n_stop is None else f", {result.n_stop} predicted stop"
     print(
         f"predicted {result.n_predicted} image(s){stops}, skipped {len(result.skipped)} "
@@ -24,7 +28,9 @@ def run_predict(cfg: DictConfig) -> None:
 def run_export(cfg: DictConfig) -> None:
     from crowdsign.inference.export import export
 
-    result = export(cfg)
+    with exit_on_user_error():
+        validate_config(cfg)
+        result = export(cfg)
     print(
         f"exported {result.path} ({result.size_bytes / 1e6:.2f} MB); onnxruntime matches "
         f"PyTorch on {result.checked} images (max |Δ| {result.max_abs_diff:.2e})"

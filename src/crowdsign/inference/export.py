@@ -24,6 +24,7 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
+from crowdsign.errors import ConfigError
 from crowdsign.inference.model import LoadedModel, load_model
 from crowdsign.models.inputs import MEAN, STD, hwc_to_chw, to_model_input
 
@@ -190,7 +191,7 @@ def export(cfg: DictConfig) -> ExportResult:
     """Export ``cfg.ckpt_path`` to ``cfg.output`` (default ``<output_dir>/model.onnx``) and check
     it against PyTorch; a failed check raises and leaves no file at the output path."""
     if cfg.format not in EXPORTERS:
-        raise ValueError(f"format={cfg.format!r}; supported: {list(EXPORTERS)}")
+        raise ConfigError(f"format={cfg.format!r}; supported: {list(EXPORTERS)}")
     loaded = load_model(cfg.ckpt_path, "cpu")
     final = Path(cfg.output) if cfg.output else Path(cfg.paths.output_dir) / "model.onnx"
     tmp = final.with_name(f".{final.name}.partial")

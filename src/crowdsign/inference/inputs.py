@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from crowdsign.data.decode import IMAGE_EXTENSIONS
+from crowdsign.errors import MissingInputError
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,13 @@ def resolve_inputs(inputs: str | os.PathLike | Iterable[str | os.PathLike]) -> l
                 p for p in glob.iglob(entry, recursive=True) if os.path.isfile(p) and _is_image(p)
             )
             if not matches:
-                raise FileNotFoundError(f"no image file matches the pattern {entry!r}")
+                raise MissingInputError(f"no image file matches the pattern {entry!r}")
             paths.extend(matches)
         else:
-            raise FileNotFoundError(f"input not found: {entry}")
+            raise MissingInputError(f"input not found: {entry}")
     unique = list(dict.fromkeys(paths))
     if not unique:
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"no image files in {', '.join(map(os.fspath, entries))} "
             f"(looked for {', '.join(IMAGE_EXTENSIONS)})"
         )

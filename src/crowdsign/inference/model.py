@@ -12,6 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
 
+from crowdsign.errors import InputError
 from crowdsign.training.checkpoint import load_checkpoint
 
 STOP = "stop"  # the stop class of every binary task (crowdsign.data.tasks.BINARY_CLASSES)
@@ -47,7 +48,7 @@ class LoadedModel:
     def stop_proba(self, probs: torch.Tensor) -> torch.Tensor:
         """``(B,)`` p(stop) from ``(B, C)`` probabilities: the sum over the stop classes."""
         if not self.has_stop:
-            raise ValueError(f"{self.path} predicts {list(self.class_names)}: no stop class")
+            raise InputError(f"{self.path} predicts {list(self.class_names)}: no stop class")
         return probs[:, list(self.stop_indices)].sum(1)
 
 
@@ -71,18 +72,18 @@ def load_model(ckpt_path: str | Path, device: str | torch.device = "cpu") -> Loa
     """Load ``ckpt_path`` (weights only) and rebuild its model exactly as training built it.
 
     Raises:
-        FileNotFoundError: no such file.
-        ValueError: not a crowdsign checkpoint, its config lacks what inference needs, or its
+        MissingInputError: no such file (a FileNotFoundError).
+        InputError: not a crowdsign checkpoint, its config lacks what inference needs, or its
             weights do not fit the model its config describes; the message names the file.
     """
     path = Path(ckpt_path)
     state = load_checkpoint(path)
     if not isinstance(state["config"], dict):
-        raise ValueError(f"checkpoint {path}: its config is not a mapping")
+        raise InputError(f"checkpoint {path}: its config is not a mapping")
     cfg = OmegaConf.create(state["config"])
     missing = [key for key in REQUIRED_KEYS if OmegaConf.select(cfg, key) is None]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"checkpoint {path}: its config lacks {missing}; inference needs the model and the "
             "image size it was trained at (was it written by crowdsign's train()?)"
         )
@@ -90,11 +91,11 @@ def load_model(ckpt_path: str | Path, device: str | torch.device = "cpu") -> Loa
     try:
         model = instantiate(cfg.model, num_classes=len(class_names))
     except Exception as e:  # ImportError, TypeError, InstantiationException, ...
-        raise ValueError(f"checkpoint {path}: cannot build model {cfg.model._target_}: {e}") from e
+        raise InputError(f"checkpoint {path}: cannot build model {cfg.model._target_}: {e}") from e
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:
-        raise ValueError(
+        raise InputError(
             f"checkpoint {path}: its weights do not fit {cfg.model._target_} with "
             f"{len(class_names)} classes: {e}"
         ) from e

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from crowdsign.augment import Preset, eval_preset
 from crowdsign.data.decode import BadImageError, read_image, worker_count
+from crowdsign.errors import ConfigError
 from crowdsign.inference.contact_sheet import ExtremeStops, render_sheet
 from crowdsign.inference.inputs import resolve_inputs
 from crowdsign.inference.model import LoadedModel, load_model
@@ -84,7 +85,8 @@ def iter_predictions(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     decode = _decoder(loaded.image_size)
     stop_set = set(loaded.stop_indices)
-    bar = tqdm(total=len(paths), desc="predict", unit="img", disable=not progress)
+    # disable=None: a bar only when stderr is a terminal
+    bar = tqdm(total=len(paths), desc="predict", unit="img", disable=None if progress else True)
     pool = ThreadPoolExecutor(min(worker_count(workers), len(paths) or 1))
     try:
 
@@ -140,15 +142,15 @@ def predict(cfg: DictConfig) -> PredictResult:
     into ``cfg.paths.output_dir``."""
     threshold = cfg.threshold
     if cfg.output_format not in WRITERS:
-        raise ValueError(f"output_format={cfg.output_format!r}; expected one of {list(WRITERS)}")
+        raise ConfigError(f"output_format={cfg.output_format!r}; expected one of {list(WRITERS)}")
     if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold={threshold} must lie in [0, 1] (a probability of stop)")
+        raise ConfigError(f"threshold={threshold} must lie in [0, 1] (a probability of stop)")
     device = resolve_device(cfg.trainer.device)
     configure_threads(cfg.trainer.threads, device)
     precision = resolve_precision(cfg.trainer, device)
     loaded = load_model(cfg.ckpt_path, device)
     if threshold is not None and not loaded.has_stop:
-        raise ValueError(
+        raise ConfigError(
             f"threshold={threshold} asks for a stop/not-stop decision, but checkpoint "
             f"{loaded.path} predicts {list(loaded.class_names)}, none of which is a stop sign; "
             "leave threshold unset to get its argmax class"

@@ -8,6 +8,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from crowdsign.checks import checked
 from crowdsign.training.schemas import PathsConfig, TrainerConfig
 
 
@@ -17,10 +18,12 @@ class PredictConfig:
 
     ckpt_path: str = MISSING
     inputs: Any = MISSING  # a file, a folder (searched recursively), a glob, or a list of them
-    threshold: float | None = None  # stop when p(stop) >= threshold; None: the argmax class
-    output_format: str = "csv"  # csv (predictions.csv + skipped.csv) | json (predictions.json)
-    sheet_size: int = 8  # images per row of the contact sheet; 0 writes no sheet
-    workers: int = 0  # decode threads; 0 = every core this process may use
+    # stop when p(stop) >= threshold; None: the argmax class
+    threshold: float | None = checked(None, ge=0, le=1)
+    # csv (predictions.csv + skipped.csv) | json (predictions.json)
+    output_format: str = checked("csv", choices=("csv", "json"))
+    sheet_size: int = checked(8, ge=0)  # images per row of the contact sheet; 0 writes no sheet
+    workers: int = checked(0, ge=0)  # decode threads; 0 = every core this process may use
     trainer: TrainerConfig = field(default_factory=TrainerConfig)  # device, precision, batch
     paths: PathsConfig = field(default_factory=PathsConfig)
     task_name: str = "predict"
@@ -34,9 +37,10 @@ class ExportConfig:
     format: str = "onnx"
     output: str | None = None  # None: <paths.output_dir>/model.onnx
     opset: int | None = None  # None: the exporter's default
-    check_batch: int = 16  # images in the parity check (a batch size other than the example's)
-    atol: float = 1e-4  # parity tolerance on logits and probabilities
-    rtol: float = 1e-3
+    # images in the parity check (a batch size other than the example's)
+    check_batch: int = checked(16, ge=1)
+    atol: float = checked(1e-4, ge=0)  # parity tolerance on logits and probabilities
+    rtol: float = checked(1e-3, ge=0)
     seed: int = 0  # of the random parity-check images
     paths: PathsConfig = field(default_factory=PathsConfig)
     task_name: str = "export"

@@ -22,11 +22,18 @@ class TinyCNNConfig:
 
 
 @dataclass
-class ResNet18Config:
-    _target_: str = "crowdsign.models.resnet18_small"
+class TorchvisionConfig:
+    """Any torchvision classifier (``arch``), optionally from pretrained ``weights``."""
+
+    _target_: str = "crowdsign.models.torchvision_classifier"
+    arch: str = "resnet18"
+    # a state-dict file, or a torchvision weights name (DEFAULT, IMAGENET1K_V1: downloads);
+    # null = random init. The head is replaced for the data's classes.
+    weights: str | None = None
+    small_input: bool = True  # ResNets: 3x3 stride-1 stem, no max-pool (false for ImageNet weights)
 
 
 def register(cs: ConfigStore) -> None:
     cs.store(group="model", name="base_compact_resnet", node=CompactResNetConfig)
     cs.store(group="model", name="base_tiny_cnn", node=TinyCNNConfig)
-    cs.store(group="model", name="base_resnet18", node=ResNet18Config)
+    cs.store(group="model", name="base_torchvision", node=TorchvisionConfig)

@@ -86,7 +86,10 @@ def train_one_epoch(
     agree = torch.zeros((), device=precision.device)
     seen, steps = 0, 0
     start = time.perf_counter()
-    bar = tqdm(loader, desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
+    # disable=None: a bar only when stderr is a terminal, so a log file gets no redraws
+    bar = tqdm(
+        loader, desc=desc, leave=False, disable=None if progress else True, dynamic_ncols=True
+    )
     for images, target in bar:
         if max_steps is not None and steps >= max_steps:
             break
@@ -114,7 +117,7 @@ def train_one_epoch(
         steps += 1
         if on_step is not None:
             on_step(steps, loss.detach(), images)
-        if progress and steps % 10 == 0:
+        if not bar.disable and steps % 10 == 0:
             rate = seen / (time.perf_counter() - start)
             bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{rate:.0f}")
     elapsed = time.perf_counter() - start

@@ -23,6 +23,7 @@ from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
 from crowdsign.data.splits import validation_set
 from crowdsign.evaluation.scoring import evaluate_split
+from crowdsign.training.acquire import acquire_answers
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
@@ -31,6 +32,7 @@ from crowdsign.training.crowd_training import (
     refine_targets,
     worker_param_groups,
 )
+from crowdsign.training.device_batches import DeviceBatches, device_batches
 from crowdsign.training.distributed import (
     DistInfo,
     barrier,
@@ -88,7 +90,7 @@ def _check_resumable(saved: dict, cfg: DictConfig) -> None:
 
 def _build_loader(
     train: ImageSet, targets: Targets, cfg: DictConfig, device: torch.device, dist: DistInfo
-) -> tuple[DataLoader, EpochSampler]:
+) -> tuple[DataLoader | DeviceBatches, EpochSampler]:
     """Augmented batches of the answered train images; ``trainer.batch_size`` is global."""
     if cfg.aggregate.target not in ("hard", "soft"):
         raise ValueError(f"aggregate.target must be hard or soft, got {cfg.aggregate.target!r}")
@@ -114,6 +116,8 @@ def _build_loader(
     sampler = EpochSampler(
         len(dataset), seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, weights=weights
     )
+    if cfg.trainer.data_on_device:  # images and augmentation on the device, no loader workers
+        return device_batches(images, y, cfg, train.image_size, sampler, device, dist), sampler
     workers = cfg.trainer.num_workers
     loader = DataLoader(
         dataset,
@@ -155,7 +159,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
     splits: Splits = instantiate(cfg.data)
     if dist.is_main:
         barrier(dist)
-    crowd = instantiate(cfg.crowd)(splits.train)
+    crowd = acquire_answers(cfg, splits, instantiate(cfg.crowd)(splits.train))
     targets = aggregate_targets(splits.train, crowd, instantiate(cfg.aggregate.estimator))
     targets = refine_targets(
         cfg, splits.train, targets, precision, out / "crowd" if dist.is_main else None

@@ -7,7 +7,9 @@ import random
 import numpy as np
 import torch
 
+from crowdsign.errors import ConfigError
 from crowdsign.training.loop import Precision
+from crowdsign.training.packing import share_machine
 
 
 def resolve_device(name: str) -> torch.device:
@@ -16,7 +18,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"trainer.device={name} but CUDA is not available; use device=auto")
+        raise ConfigError(
+            f"trainer.device={name} but CUDA is not available on this machine; "
+            "pass trainer.device=auto (or cpu)"
+        )
     return device
 
 
@@ -41,7 +46,6 @@ def seed_everything(seed: int) -> None:
 
 
 def configure_threads(threads: int, device: torch.device) -> None:
-    if threads > 0:
-        torch.set_num_threads(threads)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+    """``threads`` torch threads (0: torch's default, or a sweep job's share of the cores) and,
+    in a packed sweep on CUDA, this job's share of the GPU memory (:mod:`.packing`)."""
+    share_machine(threads, device)

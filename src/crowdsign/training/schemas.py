@@ -6,28 +6,43 @@ from dataclasses import dataclass
 
 from hydra.core.config_store import ConfigStore
 
+from crowdsign.checks import checked
+
+PRECISIONS = ("auto", "bf16", "fp32")
+BALANCE = ("none", "weights", "sampler")
+
 
 # --- trainer ----------------------------------------------------------------------------------
 @dataclass
 class TrainerConfig:
-    epochs: int = 10
-    batch_size: int = 128
-    eval_batch_size: int = 512
-    num_workers: int = 0  # DataLoader workers; 0 loads in the main process
+    """Loop settings; ``checked`` fields are validated when a command starts."""
+
+    epochs: int = checked(10, ge=1)
+    batch_size: int = checked(128, ge=1)
+    eval_batch_size: int = checked(512, ge=1)
+    num_workers: int = checked(0, ge=0)  # DataLoader workers; 0 loads in the main process
+    # true: the decoded uint8 train images live on the device and each batch is augmented
+    # there (crowdsign.augment.device); no loader workers. false: NumPy/cv2 loader (default)
+    data_on_device: bool = False
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | bf16 | fp32
+    # auto (bf16 on CUDA, fp32 on CPU) | bf16 | fp32
+    precision: str = checked("auto", choices=PRECISIONS)
     channels_last: bool = True  # on CUDA only
     compile: bool = True  # torch.compile on CUDA; CPU runs stay eager
-    label_smoothing: float = 0.0
-    gce_q: float = 0.0  # > 0: generalized cross-entropy, robust to label noise (0.7 is typical)
-    balance: str = "none"  # none | weights (class-weighted loss) | sampler (class-balanced draws)
-    grad_clip: float = 0.0  # max grad norm; 0 disables
-    max_steps: int = 0  # stop after this many optimizer steps (0 = no limit); for smoke runs
-    limit_val_batches: int = 0  # score val on a fixed class-stratified subset of this many
-    # eval batches (data.splits.validation_set) to pick the best epoch; 0 = all of val
-    log_every: int = 50  # steps between TensorBoard scalars
-    threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
-    progress: bool = True  # tqdm bars
+    label_smoothing: float = checked(0.0, ge=0, lt=1)
+    # > 0: generalized cross-entropy, robust to label noise (0.7 is typical)
+    gce_q: float = checked(0.0, ge=0, le=1)
+    # none | weights (class-weighted loss) | sampler (class-balanced draws)
+    balance: str = checked("none", choices=BALANCE)
+    grad_clip: float = checked(0.0, ge=0)  # max grad norm; 0 disables
+    # stop after this many optimizer steps (0 = no limit); for smoke runs
+    max_steps: int = checked(0, ge=0)
+    # score val on a fixed class-stratified subset of this many eval batches
+    # (data.splits.validation_set) to pick the best epoch; 0 = all of val
+    limit_val_batches: int = checked(0, ge=0)
+    log_every: int = checked(50, ge=1)  # steps between TensorBoard scalars
+    threads: int = checked(0, ge=0)  # torch intra-op threads on CPU; 0 = torch's default
+    progress: bool = True  # tqdm bars, shown only when stderr is a terminal
 
 
 @dataclass

@@ -10,6 +10,12 @@ are products with one fixed 0/1 (count) matrix built once per fit:
 
 A CSR × dense product runs multi-threaded on CPU (MKL) and on CUDA (cuSPARSE); on this
 project's 2-core CPU it is ~20× faster than ``index_add_`` of the gathered ``(N, K)`` rows.
+
+``by_pair`` reads the ``(T, K)`` operand at random tasks: beyond the CPU cache (10M answers on
+1M tasks) that made each product ~25× slower for 10× the answers. On the CPU, with few
+(worker, answer) pairs, it is therefore one CSR per block of consecutive tasks
+(:mod:`._blocks`), each reading a cache-sized slice; the sums over blocks cost the same per
+answer at any size.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
+from crowdsign.crowd.aggregate._blocks import BLOCK, Blocks
 from crowdsign.crowd.aggregate.base import flat_index
 from crowdsign.crowd.answers import CodedAnswers
 
@@ -66,20 +73,26 @@ class Incidence:
 
     Attributes:
         by_task: ``(T, W*K)`` float32 CSR.
-        by_pair: ``(W*K, T)`` float32 CSR.
+        by_pair: ``(W*K, T)`` float32 CSR, or per block of tasks ``t0:t1`` a ``(W*K, t1 - t0)``
+            CSR with its ``t0, t1``.
     """
 
     by_task: torch.Tensor
-    by_pair: torch.Tensor
+    by_pair: torch.Tensor | tuple[tuple[int, int, torch.Tensor], ...]
 
     @classmethod
-    def of(cls, codes: CodedAnswers) -> Incidence:
+    def of(cls, codes: CodedAnswers, block: int = BLOCK) -> Incidence:
         pair = flat_index(codes.worker, codes.label, codes.n_classes)
         n_pairs = codes.n_workers * codes.n_classes
-        return cls(
-            by_task=_csr(codes.task, pair, codes.n_tasks, n_pairs),
-            by_pair=_csr(pair, codes.task, n_pairs, codes.n_tasks),
-        )
+        by_task = _csr(codes.task, pair, codes.n_tasks, n_pairs)
+        # per-block CSRs pay W*K row pointers each: worth it for many answers per pair only
+        if codes.task.is_cuda or codes.n_answers <= block or n_pairs > block // 8:
+            return cls(by_task, _csr(pair, codes.task, n_pairs, codes.n_tasks))
+        k, by_pair = codes.n_classes, []
+        for b in Blocks.of(codes, block):
+            rows = b.worker * k + (b.cell - b.task * k)
+            by_pair.append((b.t0, b.t1, _csr(rows, b.task, n_pairs, b.t1 - b.t0)))
+        return cls(by_task, tuple(by_pair))
 
     def task_sums(self, per_pair: torch.Tensor) -> torch.Tensor:
         """``(T, K)``: for each task, the sum of ``per_pair`` ``(W*K, K)`` rows of its answers."""
@@ -87,4 +100,10 @@ class Incidence:
 
     def pair_sums(self, per_task: torch.Tensor) -> torch.Tensor:
         """``(W*K, K)``: for each (worker, answer), the sum of ``per_task`` ``(T, K)`` rows."""
-        return self.by_pair @ per_task
+        if isinstance(self.by_pair, torch.Tensor):
+            return self.by_pair @ per_task
+        t0, t1, first = self.by_pair[0]
+        out = first @ per_task[t0:t1]
+        for t0, t1, part in self.by_pair[1:]:
+            out += part @ per_task[t0:t1]
+        return out

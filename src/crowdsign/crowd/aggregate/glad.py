@@ -10,17 +10,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from crowdsign.crowd.aggregate._blocks import BLOCK, Blocks
 from crowdsign.crowd.aggregate.base import (
     EPS,
     Aggregator,
     check_gold,
     clamp_gold,
-    flat_index,
     resolve_device,
-    segment_sum,
     take,
-    vote_counts,
-    worker_accuracy,
 )
 from crowdsign.crowd.aggregate.dawid_skene import _posterior
 from crowdsign.crowd.answers import CodedAnswers
@@ -61,7 +58,8 @@ class GLAD(Aggregator):
     worker_alpha_: torch.Tensor
     task_beta_: torch.Tensor
     _log_prior: torch.Tensor  # (K,)
-    _flat: torch.Tensor  # (N,) task * K + label
+    _blocks: Blocks  # the answers in task order, in cache-sized blocks
+    _block_size: int = BLOCK  # answers per block (tests make it small)
     _votes: torch.Tensor  # (T, K) answer counts
     _task_n: torch.Tensor  # (T,) answers per task
     _log_k1: float  # log(K - 1)
@@ -110,12 +108,20 @@ class GLAD(Aggregator):
         """``(T, K)`` log prior + sum over the task's answers of log P(answer | class).
 
         Every answer contributes its "wrong" term to all classes and ``x + log(K-1)`` more to
-        the class it names; the constants are folded into precomputed counts.
+        the class it names; the constants are folded into precomputed counts. One pass over
+        the answer blocks.
         """
         c = self.coded_
-        x, log_right = self._answer_log_lik(alpha, beta)
-        base = segment_sum(c.task, log_right - x, c.n_tasks) - self._log_k1 * self._task_n
-        bonus = segment_sum(self._flat, x, c.n_tasks * c.n_classes).view(c.n_tasks, c.n_classes)
+        base = torch.zeros(c.n_tasks, device=alpha.device)
+        bonus = torch.zeros(c.n_tasks * c.n_classes, device=alpha.device)
+        exp_beta = beta.exp()
+        for b in self._blocks:
+            task = b.task
+            x = take(alpha, b.worker).mul_(take(exp_beta[b.t0 : b.t1], task))
+            base[b.t0 : b.t1].scatter_add_(0, task, F.logsigmoid(x).sub_(x))
+            bonus[b.t0 * c.n_classes : b.t1 * c.n_classes].scatter_add_(0, b.cell, x)
+        base -= self._log_k1 * self._task_n
+        bonus = bonus.view(c.n_tasks, c.n_classes)
         return self._log_prior + base[:, None] + bonus + self._log_k1 * self._votes
 
     def _log_param_prior(self, alpha: torch.Tensor, beta: torch.Tensor) -> float:
@@ -125,39 +131,78 @@ class GLAD(Aggregator):
             za.square().sum(dtype=torch.float64) + zb.square().sum(dtype=torch.float64)
         )
 
+    def _vote_counts(self) -> torch.Tensor:
+        """``(T, K)`` float32 answer counts (``base.vote_counts``, one block at a time)."""
+        k = self.coded_.n_classes
+        votes = torch.zeros(self.coded_.n_tasks * k, device=self._log_prior.device)
+        for b in self._blocks:
+            cell = b.cell
+            votes[b.t0 * k : b.t1 * k].scatter_add_(
+                0, cell, torch.ones(cell.shape, device=cell.device)
+            )
+        return votes.view(-1, k)
+
+    def _worker_accuracy(self, q: torch.Tensor) -> torch.Tensor:
+        """``(W,)`` expected share of each worker's answers that are right under ``q``
+        (``base.worker_accuracy`` with its default smoothing, one block at a time)."""
+        c = self.coded_
+        hits, n = (
+            torch.zeros(c.n_workers, device=q.device),
+            torch.zeros(c.n_workers, device=q.device),
+        )
+        for b, (right, _) in zip(self._blocks, self._answer_q(q), strict=True):
+            worker = b.worker
+            hits.scatter_add_(0, worker, right)
+            n.scatter_add_(0, worker, torch.ones_like(right))
+        smoothing = 1e-6  # a worker with no answers scores chance, never NaN
+        return (hits + smoothing) / (n + max(c.n_classes, 1) * smoothing)
+
+    def _answer_q(self, q: torch.Tensor | None) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Per block: ``(n,)`` posterior that each answer is right, and ``None``; or, on the
+        gold-anchoring step (``q=None``), 1 for a right answer on a gold task and a 0/1 weight
+        that keeps only answers on gold tasks."""
+        if q is None:
+            return [
+                (self._gold_right[b.lo : b.hi], self._gold_keep[b.lo : b.hi]) for b in self._blocks
+            ]
+        k, flat = self.coded_.n_classes, q.view(-1)
+        return [(take(flat[b.t0 * k : b.t1 * k], b.cell), None) for b in self._blocks]
+
     def _m_step(
-        self,
-        alpha: torch.Tensor,
-        beta: torch.Tensor,
-        q_answer: torch.Tensor,
-        mask: torch.Tensor | None = None,
+        self, alpha: torch.Tensor, beta: torch.Tensor, q: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Newton rounds on the expected complete log-likelihood + log prior.
 
-        ``q_answer`` ``(N,)``: posterior probability that each answer is right; ``mask``
-        ``(N,)`` bool (optional): only these answers count. With ``x = alpha_w * exp(beta_t)``
-        the gradient in ``x`` is ``q - sigmoid(x)``; each parameter gets the Gauss–Newton step
-        ``g / h`` with its prior's curvature added.
+        ``q`` ``(T, K)``: posteriors, or ``None`` to fit on the gold tasks' answers alone
+        (``_gold_right``, ``_gold_keep``). With ``x = alpha_w * exp(beta_t)`` the gradient in
+        ``x`` is ``q - sigmoid(x)``; each parameter gets the Gauss–Newton step ``g / h`` with
+        its prior's curvature added. Two passes over the answer blocks per round.
         """
-        c = self.coded_
-        keep = None if mask is None else mask.to(q_answer.dtype)
-        if keep is not None:  # q = s = 0 zeroes an answer's gradient and curvature alike
-            q_answer = q_answer * keep
         prec_a, prec_b = self.alpha_prior_std**-2, self.beta_prior_std**-2
+        answer_q = self._answer_q(q)
         for _ in range(self.m_step_iter):
-            eb = take(beta.exp(), c.task)
-            s = torch.sigmoid(take(alpha, c.worker) * eb)
-            s = s if keep is None else s * keep
-            g = segment_sum(c.worker, (q_answer - s) * eb, c.n_workers)
-            h = segment_sum(c.worker, s * (1 - s) * eb.square(), c.n_workers)
-            g = g - prec_a * (alpha - self.alpha_prior_mean)
+            exp_beta = beta.exp()
+            g, h, per_block = torch.zeros_like(alpha), torch.zeros_like(alpha), []
+            for b, (right, keep) in zip(self._blocks, answer_q, strict=True):
+                worker, e = b.worker, take(exp_beta[b.t0 : b.t1], b.task)
+                per_block.append((worker, e))
+                s = take(alpha, worker).mul_(e).sigmoid_()
+                s = s if keep is None else s.mul_(keep)  # q = s = 0: the answer drops out
+                g.scatter_add_(0, worker, (right - s).mul_(e))
+                h.scatter_add_(0, worker, s.mul_(1 - s).mul_(e.square()))
+            g -= prec_a * (alpha - self.alpha_prior_mean)
             alpha = alpha + (g / (h + prec_a)).clamp(-2.0, 2.0)
 
-            x = take(alpha, c.worker) * eb
-            s = torch.sigmoid(x) if keep is None else torch.sigmoid(x) * keep
-            g = segment_sum(c.task, (q_answer - s) * x, c.n_tasks)
-            h = segment_sum(c.task, s * (1 - s) * x.square(), c.n_tasks)
-            g = g - prec_b * (beta - self.beta_prior_mean)
+            g, h = torch.zeros_like(beta), torch.zeros_like(beta)
+            for b, (right, keep), (worker, e) in zip(
+                self._blocks, answer_q, per_block, strict=True
+            ):
+                task = b.task
+                x = take(alpha, worker).mul_(e)
+                s = torch.sigmoid(x) if keep is None else torch.sigmoid(x).mul_(keep)
+                g[b.t0 : b.t1].scatter_add_(0, task, (right - s).mul_(x))
+                h[b.t0 : b.t1].scatter_add_(0, task, s.mul_(1 - s).mul_(x.square_()))
+            g -= prec_b * (beta - self.beta_prior_mean)
             beta = beta + (g / (h + prec_b)).clamp(-2.0, 2.0)
         return alpha, beta
 
@@ -185,16 +230,20 @@ class GLAD(Aggregator):
 
         alpha = torch.full((codes.n_workers,), self.alpha_prior_mean, device=dev)
         beta = torch.full((codes.n_tasks,), self.beta_prior_mean, device=dev)
-        self._flat = flat_index(codes.task, codes.label, k)
-        self._votes = vote_counts(codes)  # (T, K)
+        # blocks fit a CPU cache; on a GPU one block (fewer kernel launches) is faster
+        block = self._block_size if not codes.task.is_cuda else max(codes.n_answers, 1)
+        self._blocks = Blocks.of(codes, block)
+        self._votes = self._vote_counts()  # (T, K)
         self._task_n = self._votes.sum(1)  # (T,)
         self._log_k1 = math.log(max(k - 1, 1))
         n = max(codes.n_answers, 1)
         if gold is not None:  # anchor: abilities first from the answers on gold tasks alone
-            gold_answer = take(gold, codes.task)
-            on_gold = gold_answer >= 0
-            right = (gold_answer == codes.label).float()
-            alpha, beta = self._m_step(alpha, beta, right, on_gold)
+            gold_answer = self._blocks.sorted_answers(take(gold, codes.task))
+            label = self._blocks.sorted_answers(codes.label)
+            self._gold_keep = (gold_answer >= 0).float()
+            self._gold_right = (gold_answer == label).float()
+            alpha, beta = self._m_step(alpha, beta, None)
+            del self._gold_keep, self._gold_right
         self.loss_history_ = []
         previous = math.inf
         for iteration in range(1, self.n_iter + 1):
@@ -205,11 +254,11 @@ class GLAD(Aggregator):
             if previous - loss < self.tol or iteration == self.n_iter:
                 break
             previous = loss
-            alpha, beta = self._m_step(alpha, beta, take(q.reshape(-1), self._flat))
+            alpha, beta = self._m_step(alpha, beta, q)
 
         self.worker_alpha_, self.task_beta_ = alpha, beta
         self.posteriors_ = q
-        self.worker_skills_ = worker_accuracy(codes, q)
+        self.worker_skills_ = self._worker_accuracy(q)
         return self
 
     # fitted views ---------------------------------------------------------------------------

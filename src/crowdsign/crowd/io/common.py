@@ -29,13 +29,19 @@ import numpy as np
 import pandas as pd
 
 from crowdsign.crowd.answers import LoadSummary
+from crowdsign.errors import InputError
 
 ON_ERROR = ("error", "skip")
 # reasons that are never errors: the answer is fine, it is just not for this split
 ALWAYS_DROP = frozenset({"image not in split"})
+# cell texts that mean "no value" in an optional numeric or time column, compared case-folded:
+# what pandas reads as missing, and what str(float("nan")) / str(pd.NaT) write
+MISSING_TOKENS = frozenset(
+    {"", "nan", "-nan", "na", "n/a", "#n/a", "#na", "null", "none", "<na>", "nat"}
+)
 
 
-class CrowdFormatError(ValueError):
+class CrowdFormatError(InputError):
     """A crowd export that cannot be read as configured.
 
     Attributes:
@@ -276,31 +282,40 @@ class Checker:
         self.keep[idx] = False
 
     def parse_float(self, values: pd.Series, column: str, *, strip: str = "") -> np.ndarray:
-        """Non-negative floats; ``""`` is NaN, anything else unparseable is flagged."""
+        """Non-negative floats; a blank or a missing token (``nan``, ``NA``, ``null``, ...;
+        :data:`MISSING_TOKENS`) is NaN, anything else unparseable is flagged."""
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
         odd = np.isnan(x)
-        if odd.any():  # blanks, "$0.05", " 3 ", junk: the slow path, only for those rows
+        if odd.any():  # blanks, "nan", "$0.05", " 3 ", junk: the slow path, only for those rows
             s = values[odd].astype(str).str.strip()
             if strip:
                 s = s.str.replace(strip, "", regex=False)
-            x[odd] = pd.to_numeric(s.where(s != "", None), errors="coerce").to_numpy(dtype=float)
-            odd[odd] = (s != "").to_numpy()
+            given = ~_missing(s)
+            x[odd] = pd.to_numeric(s.where(given, None), errors="coerce").to_numpy(dtype=float)
+            odd[odd] = given.to_numpy()
         bad = (odd & np.isnan(x)) | (x < 0)
         self.flag(bad, "unparseable value", column, lambda i: [repr(v) for v in values.iloc[i]])
         return np.where(bad, np.nan, x)
 
     def parse_time(self, values: pd.Series, column: str, fmt: str = "ISO8601") -> pd.Series:
-        """UTC timestamps (naive times are taken as UTC); ``""`` is NaT, junk is flagged."""
+        """UTC timestamps (naive times are taken as UTC); a blank or a missing token is NaT,
+        junk is flagged."""
         t = pd.to_datetime(values, utc=True, format=fmt, errors="coerce")
         odd = np.array(t.isna(), dtype=bool)
         if odd.any():  # blanks, padded text, junk: the slow path, only for those rows
             s = values[odd].astype(str).str.strip()
-            fixed = pd.to_datetime(s.where(s != "", None), utc=True, format=fmt, errors="coerce")
+            given = ~_missing(s)
+            fixed = pd.to_datetime(s.where(given, None), utc=True, format=fmt, errors="coerce")
             t = t.fillna(fixed)
-            odd[odd] = (s != "").to_numpy()
+            odd[odd] = given.to_numpy()
         bad = odd & np.array(t.isna(), dtype=bool)
         self.flag(bad, "unparseable value", column, lambda i: [repr(v) for v in values.iloc[i]])
         return t.dt.as_unit("us")
+
+
+def _missing(texts: pd.Series) -> pd.Series:
+    """Which stripped cell texts mean "no value" (:data:`MISSING_TOKENS`, any case)."""
+    return texts.str.casefold().isin(MISSING_TOKENS)
 
 
 def row_locator(rows: np.ndarray, what: str = "row") -> Callable[[np.ndarray], list[str]]:

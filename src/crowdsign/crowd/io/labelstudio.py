@@ -55,7 +55,12 @@ def read_labelstudio(
     try:
         tasks = json.loads(_read_text(path, opts.encoding))
     except json.JSONDecodeError as e:
-        raise CrowdFormatError(path, f"not JSON ({e.msg})", row=f"line {e.lineno}") from None
+        raise CrowdFormatError(
+            path,
+            f"not JSON ({e.msg}): the file is cut off or not a Label Studio export; "
+            "export the project again as JSON",
+            row=f"line {e.lineno}",
+        ) from None
     if not isinstance(tasks, list):
         raise CrowdFormatError(path, "expected a JSON list of tasks (Label Studio JSON export)")
     cols: dict[str, list[Any]] = {k: [] for k in ("ref", "worker", "label", "secs", "time")}

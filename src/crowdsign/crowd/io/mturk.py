@@ -93,12 +93,17 @@ def _pick(path: str | Path, df: pd.DataFrame, kind: str, name: str | None) -> st
     if name is not None:
         return name
     fields = sorted({c[len(kind) :].split(".")[0] for c in df.columns if c.startswith(kind)})
-    if len(fields) != 1:
+    key = f"crowd.{'input' if kind == 'Input.' else 'answer'}_field"
+    if not fields:
         raise CrowdFormatError(
             path,
-            f"{'no' if not fields else 'several'} {kind}* columns ({fields}); set the crowd "
-            f"config's {'input' if kind == 'Input.' else 'answer'}_field",
+            f"no {kind}* column: pass the batch results CSV MTurk gives for download "
+            f"(it has one {kind}<field> column), or name the column's field with {key}",
             row="row 1",
+        )
+    if len(fields) > 1:
+        raise CrowdFormatError(
+            path, f"several {kind}* columns ({fields}); choose one with {key}", row="row 1"
         )
     return fields[0]
 

@@ -111,14 +111,13 @@ class RefResolver:
         self.rule, self.prefix, self.check_files = rule, prefix, check_files
         self.root = None if root is None else Path(root).resolve()
         self.ids: set[str] | None = None
-        self._root_names: set[str] | None = None  # file names under root, for refs=basename
-        self.by_name: dict[str, str | None] = {}
+        self._root_names: dict[str, list[str]] | None = None  # see _root_files
+        self.by_name: dict[str, list[str]] = {}  # file name -> the ids with that name
         if images is not None:
             self.ids = set(images.image_id.tolist())
             if rule == "basename":
                 for i in sorted(self.ids):
-                    name = posixpath.basename(i)
-                    self.by_name[name] = None if name in self.by_name else i  # None: ambiguous
+                    self.by_name.setdefault(posixpath.basename(i), []).append(i)
 
     def resolve(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For unique references: ``(image id or None, problem reason or "", detail)``."""
@@ -159,7 +158,7 @@ class RefResolver:
             r = unquote(urlsplit(r).path)
         r = r.replace("\\", "/")
         if self.rule == "basename":
-            return self._by_basename(r.rsplit("/", 1)[-1])
+            return self._by_basename(r)
         if re.match(r"^[A-Za-z]:/", r):
             return None, "bad reference", "a Windows path: use refs=basename or strip_prefix"
         if r.startswith("/"):
@@ -176,25 +175,41 @@ class RefResolver:
             return None, "reference outside image root", "leads outside the image root"
         return self._check(rel)
 
-    def _by_basename(self, name: str) -> tuple[str | None, str, str]:
+    def _by_basename(self, ref: str) -> tuple[str | None, str, str]:
+        name = ref.rsplit("/", 1)[-1]
         if name in ("", ".", ".."):
             return None, "bad reference", "no file name"
-        if self.ids is not None:
-            if name in self.ids:
-                return name, "", ""
-            if name in self.by_name:
-                found = self.by_name[name]
-                if found is None:
-                    return None, "ambiguous reference", "several images have this file name"
-                return found, "", ""
-        if self.root is not None and self.check_files:
-            if self._root_names is None:
-                self._root_names = {p.name for p in self.root.rglob("*") if p.is_file()}
-            if name not in self._root_names:
-                return None, "missing image file", f"no file named {name!r} under {self.root}"
+        if self.ids is not None and name in self.ids:
+            return name, "", ""
+        files = self._root_files().get(name, [])
+        if len(files) > 1 and self.ids is not None and self.ids.intersection(files):
+            # several files under the root share the name and the ids are paths under it:
+            # pick by the reference's path first, then check the pick is in the split (a
+            # reference to not_stop/0.png must not land on a split's only stop/0.png)
+            found, problem, why = _longest_unique_suffix(ref, files)
+            if found is not None and found not in self.ids:
+                return None, "image not in split", f"{found!r} is not an image of this split"
+            return found, problem, why
+        if self.ids is not None and name in self.by_name:
+            return _longest_unique_suffix(ref, self.by_name[name])
+        if self.root is not None and self.check_files and not files:
+            return None, "missing image file", f"no file named {name!r} under {self.root}"
         if self.ids is not None:
             return None, "image not in split", f"{name!r} is not an image of this split"
         return name, "", ""
+
+    def _root_files(self) -> dict[str, list[str]]:
+        """File name -> the files under the image root with it (paths relative to the root);
+        empty without a root or with ``check_files`` off. Listed once, on first use."""
+        if self.root is None or not self.check_files:
+            return {}
+        if self._root_names is None:
+            self._root_names = {}
+            for path in sorted(self.root.rglob("*")):
+                if path.is_file():
+                    rel = path.relative_to(self.root).as_posix()
+                    self._root_names.setdefault(path.name, []).append(rel)
+        return self._root_names
 
     def _check(self, rel: str) -> tuple[str | None, str, str]:
         if self.ids is not None and rel in self.ids:
@@ -208,3 +223,21 @@ class RefResolver:
         if self.ids is not None:
             return None, "image not in split", f"{rel!r} is not an image of this split"
         return rel, "", ""
+
+
+def _longest_unique_suffix(ref: str, ids: list[str]) -> tuple[str | None, str, str]:
+    """The one id among ``ids`` (all with ``ref``'s file name) that ends with the longest run
+    of ``ref``'s path components: ``.../signs/stop/0.png`` picks ``stop/0.png`` over
+    ``not_stop/0.png``. Ambiguous when no suffix singles one out."""
+    if len(ids) == 1:
+        return ids[0], "", ""
+    parts = [p for p in ref.split("/") if p not in ("", ".")]
+    candidates = ids
+    for n in range(2, len(parts) + 1):
+        suffix = "/".join(parts[-n:])
+        candidates = [i for i in candidates if i == suffix or i.endswith("/" + suffix)]
+        if len(candidates) == 1:
+            return candidates[0], "", ""
+        if not candidates:
+            break
+    return None, "ambiguous reference", f"several images have this file name: {ids[:3]}"

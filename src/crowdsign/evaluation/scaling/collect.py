@@ -22,6 +22,7 @@ import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
+from crowdsign.errors import MissingInputError
 from crowdsign.training.sweep import ERROR_FILE, METRICS_FILE
 
 # override keys the report reads as named axes; every other override (but seed) is a "variant"
@@ -217,7 +218,7 @@ def collect(sweep_dir: str | Path) -> Sweep:
     """Read every run of ``sweep_dir`` and what its launch planned."""
     root = Path(sweep_dir)
     if not root.is_dir():
-        raise FileNotFoundError(f"sweep_dir {root} is not a directory")
+        raise MissingInputError(f"sweep_dir {root} is not a directory")
     rows = [read_run(d, root) for d in find_run_dirs(root)]
     runs = pd.DataFrame(rows)
     planned = planned_jobs(root)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from crowdsign.errors import ConfigError
 from crowdsign.evaluation.scaling import markdown as md
 from crowdsign.evaluation.scaling.budget import budget_table
 from crowdsign.evaluation.scaling.collect import Sweep, collect
@@ -43,7 +44,7 @@ def scaling_report(
 ) -> dict[str, float]:
     """The report over ``cfg.sweep_dir`` (the ``report`` group's partial; see module doc)."""
     if not cfg.get("sweep_dir"):
-        raise ValueError("report=scaling needs sweep_dir=<a multirun dir of train.py -m>")
+        raise ConfigError("report=scaling needs sweep_dir=<a multirun dir of train.py -m>")
     sweep = collect(cfg.sweep_dir)
     out = Path(out_dir) if out_dir else sweep.root / "report"
     headline = write_scaling_report(
