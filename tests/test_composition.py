@@ -131,7 +131,7 @@ def data_overrides(option: str, inputs: dict[str, Path]) -> list[str]:
         return [f"data.path={inputs['manifest']}"]
     if option == "coco":
         return [f"data.root={inputs['coco']}", "data.annotations=ann.json", "data.images=images"]
-    if option == "gtsrb":
+    if option in ("gtsrb", "gtsrb_devtest"):
         return [f"data.root={inputs['gtsrb']}"]
     pytest.fail(f"data={option} has no tiny fixture: add one to data_overrides in {__file__}")
 

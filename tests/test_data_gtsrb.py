@@ -178,3 +178,38 @@ def test_real_gtsrb_loads_with_tracks_held_out(tmp_path):
     assert not (tracks[0] & tracks[1]) and not (tracks[0] & tracks[2])
     assert not (tracks[1] & tracks[2])
     assert 0.75 < len(splits.train) / 25_087 < 0.85
+
+
+def test_devtest_tracks_are_kept_out_of_every_split_and_fixed_by_their_own_seed(tmp_path):
+    root = write_gtsrb(tmp_path / "g", tracks=10, frames=2, test_images=4)
+    cache = tmp_path / "cache"
+    kw = {"task": "multiclass", "split_fractions": (0.6, 0.2, 0.2), "devtest_fraction": 0.2}
+    a = load(root, cache, seed=0, **kw)
+    b = load(root, cache, seed=1, **kw)  # another split seed: the same dev-test tracks
+    assert a.devtest is not None and a["devtest"] is a.devtest
+    assert a.devtest.class_names == a.class_names
+    # 2 of each class's 10 tracks, never an official test image
+    per_class = a.devtest.meta.groupby("class_id")["track"].nunique()
+    assert per_class.to_dict() == {0: 2, 1: 2, 2: 2, 14: 2}
+    assert (a.devtest.meta["track"] >= 0).all()
+    assert np.array_equal(np.sort(a.devtest.image_id), np.sort(b.devtest.image_id))
+    apart = set(a.devtest.image_id)
+    for splits in (a, b):
+        for name in ("train", "val", "test"):
+            assert not apart & set(splits[name].image_id), name
+    assert sum(len(a[s]) for s in ("train", "val", "test", "devtest")) == 4 * 10 * 2 + 4
+    # the red channel the fixture wrote matches the label: images line up with rows
+    assert np.array_equal(a.devtest.images[:, 0, 0, 0], 5 * a.devtest.meta["class_id"])
+    assert np.array_equal(a.devtest.truth, a.devtest.meta["class_id"])
+    # another dev-test seed keeps other tracks apart
+    c = load(root, cache, seed=0, devtest_seed=1, **kw)
+    assert set(c.devtest.image_id) != apart
+
+
+def test_no_devtest_by_default_and_asking_for_one_is_clear(gtsrb_root, tmp_path):
+    splits = load(gtsrb_root, tmp_path / "cache")
+    assert splits.devtest is None
+    with pytest.raises(KeyError, match="devtest_fraction"):
+        splits["devtest"]
+    with pytest.raises(ValueError, match=r"devtest_fraction=1\.0"):
+        load(gtsrb_root, tmp_path / "cache", devtest_fraction=1.0)

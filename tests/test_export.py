@@ -73,7 +73,7 @@ def test_parity_check_fails_loudly_for_a_different_model(exported):
     assert check_onnx_parity(path, loaded, n=4) < 1e-4
     perturbed = copy.deepcopy(loaded.model)
     with torch.no_grad():
-        perturbed.net[-1].bias += 1e-3  # the ONNX file no longer holds this model
+        perturbed.model.net[-1].bias += 1e-3  # the ONNX file no longer holds this model
     other = dataclasses.replace(loaded, model=perturbed)
     with pytest.raises(OnnxParityError, match=r"model\.onnx.*'logits' differ.*atol=0"):
         check_onnx_parity(path, other, n=4, atol=0.0, rtol=0.0)

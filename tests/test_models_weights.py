@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -77,3 +79,27 @@ def test_bad_weights_file_ends_train_with_one_line_and_exit_2(tmp_path, cache_di
     assert outcome.code == 2, outcome.err[-2000:]
     assert len(outcome.err_lines) == 1 and str(missing) in outcome.err_lines[0]
     assert "Traceback" not in outcome.err
+
+
+def test_a_checkpoint_loads_without_its_start_weights_file(tmp_path, make_cfg):
+    """The checkpoint holds every weight: loading it never re-reads ``model.weights``, which
+    may be gone (another machine, a cleaned tmp dir)."""
+    from crowdsign.inference.model import load_model
+    from crowdsign.training import train
+
+    _, path = saved_resnet(tmp_path, num_classes=1000)
+    cfg = make_cfg(
+        "train",
+        [
+            "debug=smoke",
+            "model=resnet18",
+            f"model.weights={path}",
+            "trainer.epochs=1",
+            "trainer.max_steps=1",
+            "trainer.batch_size=4",
+        ],  # fmt: skip
+    )
+    train(cfg)
+    path.unlink()
+    loaded = load_model(Path(cfg.paths.output_dir) / "checkpoints" / "best.pt")
+    assert loaded.model.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 2)

@@ -10,7 +10,7 @@
 
 from crowdsign.augment.corruptions import CORRUPTIONS, GROUPS, corrupt, corrupt_batch
 from crowdsign.augment.family import FAMILIES, Family
-from crowdsign.augment.presets import PRESETS, Preset, eval_preset, train_preset
+from crowdsign.augment.presets import PRESETS, Preset, eval_preset, eval_preset_for, train_preset
 from crowdsign.augment.transforms import FamilyTransform
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "corrupt",
     "corrupt_batch",
     "eval_preset",
+    "eval_preset_for",
     "train_preset",
 ]

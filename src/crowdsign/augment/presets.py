@@ -20,11 +20,14 @@ applies to more than half of the images (``benchmarks/augment.py`` measures it).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import albumentations as A
+import cv2
 import numpy as np
 
+from crowdsign.augment.contrast import ContrastNormalize
 from crowdsign.augment.corruptions import GROUPS, check_image
 from crowdsign.augment.family import MAX_SEVERITY
 from crowdsign.augment.transforms import FamilyTransform, SquareResize
@@ -128,6 +131,26 @@ def _scene(strength: float) -> list[A.BasicTransform | A.BaseCompose]:
     ]
 
 
+def _signs(strength: float) -> list[A.BasicTransform | A.BaseCompose]:
+    """What traffic-sign recognisers train with (Sermanet & LeCun 2011, Cireşan et al. 2012):
+    small rotations, scales, translations and shears of the crop, photometric jitter, a little
+    blur; never a mirror. ``strength`` scales the geometry and the jitter."""
+    s = max(strength, 0.0)
+    return [
+        A.Affine(
+            rotate=(-12 * s, 12 * s),
+            scale=(1 - 0.12 * s, 1 + 0.12 * s),
+            translate_percent=(-0.08 * s, 0.08 * s),
+            shear=(-6 * s, 6 * s),
+            border_mode=cv2.BORDER_REPLICATE,
+            p=0.85,
+        ),
+        A.RandomBrightnessContrast(brightness_limit=0.3 * s, contrast_limit=0.3 * s, p=0.6),
+        A.HueSaturationValue(5 * s, 20 * s, 0, p=0.3),
+        _stage(("defocus", "downscale", "motion_blur"), p=0.2, severity=_severity_range(0, 1, s)),
+    ]
+
+
 def _severity_range(low: float, high: float, strength: float) -> tuple[float, float]:
     if strength < 0:
         raise ValueError(f"strength must be >= 0, got {strength}")
@@ -140,14 +163,21 @@ PRESETS: dict[str, Callable[[float], list[A.BasicTransform | A.BaseCompose]]] = 
     "default": _default,
     "heavy": _heavy,
     "scene": _scene,
+    "signs": _signs,
 }
 """Train preset builders by name: ``builder(strength) -> transforms`` (before the resize)."""
 
 
 def train_preset(
-    *, preset: str = "default", image_size: int, hflip: bool = False, strength: float = 1.0
+    *,
+    preset: str = "default",
+    image_size: int,
+    hflip: bool = False,
+    strength: float = 1.0,
+    contrast: str = "none",
 ) -> Preset:
-    """The train-time augmentation named ``preset``, ending at ``image_size`` square.
+    """The train-time augmentation named ``preset``, ending at ``image_size`` square and the
+    ``contrast`` normalisation (:mod:`crowdsign.augment.contrast`), as the eval preset does.
 
     ``strength`` scales the severity ranges of the corruption families (1 = as tabulated,
     0 = families off; the mild brightness/contrast jitter stays).
@@ -158,9 +188,27 @@ def train_preset(
     transforms = PRESETS[preset](strength)
     if hflip:
         transforms.append(A.HorizontalFlip(p=0.5))
-    return Preset([*transforms, SquareResize(image_size)], name=preset)
+    return Preset([*transforms, *_input_steps(image_size, contrast)], name=preset)
 
 
-def eval_preset(*, image_size: int) -> Preset:
-    """Resize only; evaluate and predict use this preset too."""
-    return Preset([SquareResize(image_size)], name="eval")
+def eval_preset(*, image_size: int, contrast: str = "none") -> Preset:
+    """Resize to ``image_size`` square, then ``contrast`` normalisation: the one path from a
+    decoded file to the model's input that evaluate, predict, export and robustness share."""
+    return Preset(_input_steps(image_size, contrast), name="eval")
+
+
+def eval_preset_for(config: Mapping[str, Any]) -> Preset:
+    """The eval preset of a resolved training config (a checkpoint's ``config``): its
+    ``data.image_size`` and ``augment.contrast`` (``none`` for configs from before it)."""
+    augment = config.get("augment") or {}
+    return eval_preset(
+        image_size=int(config["data"]["image_size"]),
+        contrast=str(augment.get("contrast", "none")),
+    )
+
+
+def _input_steps(image_size: int, contrast: str) -> list[A.BasicTransform]:
+    steps: list[A.BasicTransform] = [SquareResize(image_size)]
+    if contrast != "none":
+        steps.append(ContrastNormalize(contrast))
+    return steps

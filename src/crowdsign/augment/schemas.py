@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hydra.core.config_store import ConfigStore
 
+from crowdsign.augment.contrast import CONTRAST
 from crowdsign.augment.presets import PRESETS
 from crowdsign.checks import checked
 
@@ -13,7 +14,7 @@ from crowdsign.checks import checked
 # --- augment ----------------------------------------------------------------------------------
 @dataclass
 class AugmentConfig:
-    """Train preset by name (see ``crowdsign.augment.PRESETS``); eval is always resize only.
+    """Train preset by name (see ``crowdsign.augment.PRESETS``); eval is resize + ``contrast``.
 
     Pass all fields to ``crowdsign.augment.train_preset(**cfg.augment, image_size=...)``.
     """
@@ -23,6 +24,8 @@ class AugmentConfig:
     strength: float = checked(
         1.0, ge=0
     )  # scales the preset's severity range; 0 disables the corruptions
+    # none | clahe | stretch: per-image contrast normalisation, at train AND eval (eval preset)
+    contrast: str = checked("none", choices=CONTRAST)
 
 
 def register(cs: ConfigStore) -> None:

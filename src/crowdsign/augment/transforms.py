@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import albumentations as A
-import cv2
 import numpy as np
 
 from crowdsign.augment.corruptions import CORRUPTIONS
 from crowdsign.augment.family import FAMILIES, MAX_SEVERITY
+from crowdsign.data.decode import resize
 
 
 class FamilyTransform(A.ImageOnlyTransform):
@@ -59,7 +59,10 @@ class FamilyTransform(A.ImageOnlyTransform):
 
 
 class SquareResize(A.ImageOnlyTransform):
-    """Resize to ``size`` × ``size``: area averaging when shrinking, bilinear when enlarging.
+    """Resize to ``size`` × ``size`` exactly as the decode cache does
+    (:func:`crowdsign.data.decode.resize`: area averaging when shrinking, bilinear when
+    enlarging), so a file resized here and a file decoded into the cache at ``size`` are the
+    same pixels.
 
     At the target size it returns a copy, so a preset never hands back (and lets a caller
     write into) its input. ``A.Resize`` takes one interpolation for both directions, and
@@ -76,9 +79,7 @@ class SquareResize(A.ImageOnlyTransform):
         h, w = img.shape[:2]
         if h == w == self.size:
             return img.copy()
-        shrink = self.size * self.size < h * w
-        interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        return cv2.resize(img, (self.size, self.size), interpolation=interpolation)
+        return resize(img, self.size)
 
     def get_transform_init_args_names(self) -> tuple[str, ...]:
         return ("size",)

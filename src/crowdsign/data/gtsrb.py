@@ -11,6 +11,11 @@ A track is one physical sign filmed over up to 30 frames, so tracks are the spli
 the official test split present, training tracks go to train/val and the test split is the
 official one; otherwise training tracks are split three ways. A root with only the official
 test split gives empty train/val (for ``evaluate.py`` on another root).
+
+``devtest_fraction > 0`` first keeps that share of the training tracks (class-stratified, drawn
+by ``devtest_seed`` alone, so every recipe and every ``seed`` keeps the same ones) out of
+train, val and test, as ``Splits.devtest``: photos of other signs to score a finished recipe
+on once (``evaluate.py split=devtest``), never to select or tune on.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import csv
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +32,10 @@ import pandas as pd
 
 from crowdsign.data.assemble import POOL, TEST, build_splits
 from crowdsign.data.files import decode_files
-from crowdsign.data.imageset import Splits
-from crowdsign.errors import InputError, MissingInputError
+from crowdsign.data.imageset import ImageSet, Splits
+from crowdsign.data.splits import group_split
+from crowdsign.data.tasks import map_task
+from crowdsign.errors import ConfigError, InputError, MissingInputError
 
 GTSRB_CLASSES: tuple[str, ...] = (
     "speed_limit_20", "speed_limit_30", "speed_limit_50", "speed_limit_60", "speed_limit_70",
@@ -131,6 +139,8 @@ def load_gtsrb(
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     on_bad_image: str = "raise",
     workers: int = 0,
+    devtest_fraction: float = 0.0,
+    devtest_seed: int = 0,
 ) -> Splits:
     """Load GTSRB as track-held-out :class:`Splits` (decoded once into the cache).
 
@@ -146,7 +156,12 @@ def load_gtsrb(
             the test share goes to train/val in proportion.
         on_bad_image: ``"raise"`` (error naming the file) or ``"skip"`` (counted, listed).
         workers: decode threads; 0 = all cores.
+        devtest_fraction: share of the training tracks kept out of every split as
+            ``Splits.devtest`` (0: none).
+        devtest_seed: seeds which tracks those are (independent of ``seed``).
     """
+    if not 0.0 <= devtest_fraction < 1.0:
+        raise ConfigError(f"data.devtest_fraction={devtest_fraction} must lie in [0, 1)")
     root_path = Path(root).expanduser().resolve()
     table = list_gtsrb(root_path)
     # A group is one (class, track); files not named TTTTT_FFFFF and test images stand alone.
@@ -164,7 +179,12 @@ def load_gtsrb(
         workers=workers,
     )
     kept = table.iloc[rows].reset_index(drop=True)
-    return build_splits(
+    images, kept, devtest = _split_off_devtest(
+        images, kept, devtest_fraction, devtest_seed, task=task, stop_classes=stop_classes
+    )
+    if devtest is not None:
+        summary.drop("dev-test tracks, in no split (split=devtest)", len(devtest))
+    splits = build_splits(
         images=images,
         image_id=kept["image_id"].to_numpy(dtype=str),
         group=kept["group"].to_numpy(dtype=np.int64),
@@ -173,9 +193,61 @@ def load_gtsrb(
         split_code=kept["split"].to_numpy(dtype=np.int64),
         meta=kept[["class_id", "track", "frame"]],
         task=task,
-        stop_classes=[int(c) if str(c).isdigit() else str(c) for c in stop_classes],
+        stop_classes=_stop_classes(stop_classes),
         fractions=split_fractions,
         seed=seed,
         train_size=train_size,
         summary=summary,
     )
+    return splits if devtest is None else replace(splits, devtest=devtest)
+
+
+def _stop_classes(stop_classes: Sequence[int | str]) -> list[int | str]:
+    return [int(c) if str(c).isdigit() else str(c) for c in stop_classes]
+
+
+def _split_off_devtest(
+    images: np.ndarray,
+    kept: pd.DataFrame,
+    fraction: float,
+    seed: int,
+    *,
+    task: str,
+    stop_classes: Sequence[int | str],
+) -> tuple[np.ndarray, pd.DataFrame, ImageSet | None]:
+    """``(images, rows)`` left for train/val/test, and the dev-test ImageSet (None if empty)."""
+    apart = _devtest_mask(kept, fraction, seed)
+    if not apart.any():
+        return images, kept, None
+    truth, class_names = map_task(
+        kept["class_id"].to_numpy(dtype=np.int64)[apart],
+        GTSRB_CLASSES,
+        task=task,
+        stop_classes=_stop_classes(stop_classes),
+        source="gtsrb",
+    )
+    devtest = ImageSet(
+        images=np.asarray(images[apart]),
+        image_id=kept["image_id"].to_numpy(dtype=str)[apart],
+        group=kept["group"].to_numpy(dtype=np.int64)[apart],
+        class_names=class_names,
+        truth=truth,
+        meta=kept.loc[apart, ["class_id", "track", "frame"]].reset_index(drop=True),
+    )
+    return np.asarray(images[~apart]), kept[~apart].reset_index(drop=True), devtest
+
+
+def _devtest_mask(kept: pd.DataFrame, fraction: float, seed: int) -> np.ndarray:
+    """``(N,)`` bool: the training-pool images of a class-stratified ``fraction`` of the tracks."""
+    mask = np.zeros(len(kept), dtype=bool)
+    pool = np.flatnonzero(kept["split"].to_numpy() == POOL)
+    if fraction <= 0 or len(pool) == 0:
+        return mask
+    _, _, apart = group_split(
+        kept["class_id"].to_numpy()[pool],
+        kept["group"].to_numpy()[pool],
+        (1.0 - fraction, 0.0, fraction),
+        seed,
+    )
+    mask[pool[apart]] = True
+    return mask

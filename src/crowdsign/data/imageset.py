@@ -80,15 +80,20 @@ class Splits:
     """The train/val/test ImageSets of one source; all share ``class_names``.
 
     ``summary`` accounts for files the source read, kept and skipped (real sources).
+    ``devtest`` (optional) holds groups a source kept out of train, val and test: images to
+    score a finished recipe on once, never to select or tune on (``split=devtest``).
     """
 
     train: ImageSet
     val: ImageSet
     test: ImageSet
     summary: ImageLoadSummary | None = None
+    devtest: ImageSet | None = None
 
     def __post_init__(self) -> None:
         names = {self.train.class_names, self.val.class_names, self.test.class_names}
+        if self.devtest is not None:
+            names.add(self.devtest.class_names)
         if len(names) != 1:
             raise ValueError(f"splits disagree on class_names: {names}")
 
@@ -97,6 +102,11 @@ class Splits:
         return self.train.class_names
 
     def __getitem__(self, split: str) -> ImageSet:
-        if split not in ("train", "val", "test"):
-            raise KeyError(f"unknown split {split!r}; expected train, val or test")
+        if split == "devtest" and self.devtest is None:
+            raise KeyError(
+                "split 'devtest' is empty: this source kept no groups apart (for GTSRB, train "
+                "with data.devtest_fraction > 0)"
+            )
+        if split not in ("train", "val", "test", "devtest"):
+            raise KeyError(f"unknown split {split!r}; expected train, val, test or devtest")
         return getattr(self, split)

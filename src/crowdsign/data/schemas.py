@@ -51,6 +51,9 @@ class GtsrbDataConfig:
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)  # raise | skip
     workers: int = checked(0, ge=0)  # decode threads; 0 = all cores
+    # share of tracks kept out of every split (split=devtest)
+    devtest_fraction: float = checked(0.0, ge=0, lt=1)
+    devtest_seed: int = 0  # which tracks: independent of seed, the same for every recipe
 
 
 @dataclass

@@ -15,7 +15,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from crowdsign.augment import eval_preset
+from crowdsign.augment import Preset, eval_preset
 from crowdsign.data.imageset import ImageSet
 from crowdsign.errors import ConfigError
 from crowdsign.evaluation.metrics import stop_index
@@ -37,34 +37,49 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Loaded:
-    """A checkpoint's model on its device, and the split to score it on."""
+    """A checkpoint's model on its device, its eval preset, and the split to score it on."""
 
     model: nn.Module
     images: ImageSet
     precision: Precision
     image_size: int
     epoch: int
+    preset: Preset  # the checkpoint's eval preset: resize to its side, its contrast
 
 
 def load_for_evaluation(cfg: DictConfig) -> Loaded:
+    """The checkpoint and the split, decoded once at the checkpoint's own side.
+
+    A source given with ``data=`` is decoded (and cached) at the checkpoint's ``image_size``,
+    never at the source's default and then resized again, so every image reaches the model as
+    ``predict.py`` would prepare the same file: one resize, then the checkpoint's eval preset.
+    """
     device = resolve_device(cfg.trainer.device)
     configure_threads(cfg.trainer.threads, device)
     loaded = load_model(cfg.ckpt_path, device)
     trained = OmegaConf.create(loaded.config)
     if cfg.data is not None and cfg.task is None:
         cfg.task = trained.data.task  # another source, scored on the checkpoint's own task
-    splits = instantiate(trained.data if cfg.data is None else cfg.data)
+    data_cfg = trained.data if cfg.data is None else cfg.data
+    if "image_size" in data_cfg:
+        data_cfg.image_size = loaded.image_size
+    splits = instantiate(data_cfg)
     if tuple(splits.class_names) != loaded.class_names:
         raise ConfigError(
             f"checkpoint {cfg.ckpt_path} predicts classes {list(loaded.class_names)} but the "
             f"data has {list(splits.class_names)}: a checkpoint of another task (task=?)"
         )
+    try:
+        images = splits[cfg.split]
+    except KeyError as e:
+        raise ConfigError(f"split={cfg.split}: {e.args[0]}") from None
     return Loaded(
         model=loaded.model,
-        images=splits[cfg.split],
+        images=images,
         precision=resolve_precision(cfg.trainer, device),
         image_size=loaded.image_size,
         epoch=loaded.epoch,
+        preset=loaded.eval_preset(),
     )
 
 
@@ -85,7 +100,7 @@ def standard_report(cfg: DictConfig) -> dict[str, float]:
         loaded.images,
         precision=loaded.precision,
         batch_size=cfg.trainer.eval_batch_size,
-        image_size=loaded.image_size,
+        preset=loaded.preset,
     )
     md = write_report(
         Path(cfg.paths.output_dir),
@@ -109,7 +124,7 @@ def robustness(
         raise ConfigError(f"split {cfg.split!r} has no truth labels to score against")
     n = len(split) if max_images <= 0 else min(max_images, len(split))
     images = np.asarray(split.images[:n])
-    if split.image_size != loaded.image_size:
+    if split.image_size != loaded.image_size:  # a source that ignores data.image_size
         resize = eval_preset(image_size=loaded.image_size)
         images = np.stack([resize(im) for im in images])
     out = Path(cfg.paths.output_dir)
@@ -125,6 +140,7 @@ def robustness(
         seed=seed,
         severities=tuple(severities),
         families=None if families is None else list(families),
+        preset=loaded.preset,
     )
     logger = RunLogger(out / "tb")
     try:

@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
+from crowdsign.augment import Preset
 from crowdsign.augment.corruptions import CORRUPTIONS, corrupt_batch, image_seeds
 from crowdsign.augment.family import FAMILIES
 from crowdsign.augment.tensor import to_tensor_batch
@@ -47,9 +48,17 @@ class Cell:
 
 @torch.inference_mode()
 def predict(
-    model: nn.Module, images: np.ndarray, *, device: torch.device, batch_size: int
+    model: nn.Module,
+    images: np.ndarray,
+    *,
+    device: torch.device,
+    batch_size: int,
+    preset: Preset | None = None,
 ) -> np.ndarray:
-    """(N,) int64 argmax predictions of ``model`` on (N, H, W, 3) uint8 images."""
+    """(N,) int64 argmax predictions of ``model`` on (N, H, W, 3) uint8 images, each passed
+    through ``preset`` (the checkpoint's eval preset: its contrast normalisation) first."""
+    if preset is not None:
+        images = np.stack([preset(im) for im in images]) if len(images) else images
     out = [
         model(to_tensor_batch(images[i : i + batch_size], device=device)).argmax(1).cpu()
         for i in range(0, len(images), batch_size)
@@ -70,11 +79,15 @@ def robustness_report(
     seed: int = 0,
     severities: Sequence[int] = (1, 2, 3, 4, 5),
     families: Sequence[str] | None = None,
+    preset: Preset | None = None,
 ) -> dict[str, float]:
     """Score ``model`` on ``images`` under every corruption × severity; write CSV, MD and PNG.
 
     ``images`` (N, H, W, 3) uint8 RGB at the model's input size; ``truth`` (N,) int64 class
     indices into ``class_names``; ``stop_index`` the stop-sign class (None: no recall).
+    ``preset`` (the checkpoint's eval preset) runs after each corruption, as a camera's image
+    would meet the model: the corruption happens in the world, the normalisation in the model's
+    input path.
     Returns the headline numbers, flat: ``clean_accuracy``, ``mean_corruption_accuracy``,
     ``relative_drop``, ``accuracy/<family>`` (mean over severities), ``group_accuracy/<group>``,
     and with a stop class ``clean_stop_recall``, ``mean_corruption_stop_recall``,
@@ -97,14 +110,16 @@ def robustness_report(
     was_training = model.training
     model.eval()
     try:
-        clean_pred = predict(model, images, device=device, batch_size=batch_size)
+        clean_pred = predict(model, images, device=device, batch_size=batch_size, preset=preset)
         clean = _cell("clean", "clean", 0, clean_pred, truth, stop_index)
         cells: list[Cell] = []
         grid: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
         for name in families:
             for severity in severities:
                 corrupted = corrupt_batch(images, name, severity, seeds=seeds)
-                pred = predict(model, corrupted, device=device, batch_size=batch_size)
+                pred = predict(
+                    model, corrupted, device=device, batch_size=batch_size, preset=preset
+                )
                 cells.append(_cell(name, FAMILIES[name].group, severity, pred, truth, stop_index))
                 grid[name, severity] = corrupted[sample], int(pred[sample])
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from crowdsign.augment import eval_preset
+from crowdsign.augment import Preset
 from crowdsign.data.imageset import ImageSet
 from crowdsign.evaluation.metrics import classification_metrics
 from crowdsign.training.loop import Precision, predict_proba
@@ -18,18 +18,21 @@ def evaluate_split(
     precision: Precision,
     batch_size: int,
     limit_batches: int = 0,
-    image_size: int,
+    preset: Preset,
 ) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:
-    """Metrics of ``model`` on ``images`` scored against truth: (metrics, confusion, probs)."""
+    """Metrics of ``model`` on ``images`` scored against truth: (metrics, confusion, probs).
+
+    Every image goes through ``preset``, the checkpoint's eval preset (resize to its side,
+    then its contrast normalisation), as predict and export feed it.
+    """
     if images.truth is None:
         raise ValueError("evaluation needs a split with truth labels")
-    transform = None if images.image_size == image_size else eval_preset(image_size=image_size)
     probs = predict_proba(
         model,
         images.images,
         precision=precision,
         batch_size=batch_size,
-        transform=transform,
+        transform=preset,
         limit_batches=limit_batches,
     )
     truth = torch.from_numpy(images.truth[: len(probs)])

@@ -1,9 +1,10 @@
 """``export(cfg)``: ONNX with a dynamic batch axis, checked against PyTorch before it is kept.
 
-The exported graph takes what a decoder and the eval preset produce — ``images`` uint8
-``(batch, 3, S, S)`` RGB — and normalises inside the graph exactly as
+The exported graph takes what a decoder and the checkpoint's eval preset produce — ``images``
+uint8 ``(batch, 3, S, S)`` RGB — and normalises inside the graph exactly as
 :func:`crowdsign.models.inputs.to_model_input` does, so a consumer cannot get the mean and std
-wrong; the resize it must do itself is written in the model's ``metadata_props``. The file is
+wrong; the resize and contrast normalisation it must do itself are written in the model's
+``metadata_props``. The checkpoint's calibration temperature is inside the graph. The file is
 written under a temporary name, run with onnxruntime on a batch of a size other than the
 export example's, compared with PyTorch, and renamed into place only when they agree.
 """
@@ -67,14 +68,21 @@ def onnx_metadata(loaded: LoadedModel) -> dict[str, str]:
         "crowdsign.preprocessing": (
             "decode to RGB (EXIF orientation applied, alpha composited over white); resize to "
             f"{s}x{s} without keeping the aspect ratio, cv2.INTER_AREA when shrinking and "
-            "cv2.INTER_LINEAR when enlarging (crowdsign.augment.eval_preset); HWC -> CHW; "
-            "feed uint8. The graph itself scales to [0, 1] and normalises (x - 0.5) / 0.5."
+            "cv2.INTER_LINEAR when enlarging; then contrast normalisation "
+            f"{loaded.contrast!r} (crowdsign.augment.contrast; 'none' = nothing); all of it is "
+            "crowdsign.augment.eval_preset; HWC -> CHW; feed uint8. The graph itself scales to "
+            "[0, 1] and normalises (x - 0.5) / 0.5."
         ),
+        "crowdsign.contrast": loaded.contrast,
+        "crowdsign.temperature": repr(loaded.temperature),
         "crowdsign.normalization": json.dumps(
             {"scale": "1/255", "mean": MEAN, "std": STD, "in_graph": True}
         ),
         "crowdsign.image_size": str(s),
-        "crowdsign.outputs": "logits: float32 (batch, C); probs: softmax(logits)",
+        "crowdsign.outputs": (
+            "logits: float32 (batch, C), divided by the calibration temperature; "
+            "probs: softmax(logits), calibrated"
+        ),
         "crowdsign.class_names": json.dumps(list(loaded.class_names)),
         "crowdsign.stop_indices": json.dumps(list(loaded.stop_indices)),
         "crowdsign.model": str(loaded.config["model"]["_target_"]),

@@ -12,7 +12,9 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
 
+from crowdsign.augment import Preset, eval_preset
 from crowdsign.errors import InputError
+from crowdsign.training.calibration import TemperatureScaled
 from crowdsign.training.checkpoint import load_checkpoint
 
 STOP = "stop"  # the stop class of every binary task (crowdsign.data.tasks.BINARY_CLASSES)
@@ -24,13 +26,16 @@ class LoadedModel:
     """A checkpoint's model in eval mode, with what is needed to feed it and read its output.
 
     Attributes:
-        model: the network, ``(B, 3, S, S)`` normalised float → ``(B, C)`` logits.
+        model: the network, ``(B, 3, S, S)`` normalised float → ``(B, C)`` logits already
+            divided by the checkpoint's ``temperature`` (their softmax is calibrated).
         class_names: ``(C,)`` names of the output classes.
         image_size: ``S``, the side the eval preset resizes images to.
         stop_indices: outputs that count as a stop sign (empty for a task without one).
         config: the resolved training config stored in the checkpoint.
         epoch: the epoch the weights are from.
         path: the checkpoint file.
+        contrast: the contrast normalisation after the resize (``augment.contrast``).
+        temperature: the checkpoint's ``temperature`` (1.0 when it has none), inside ``model``.
     """
 
     model: nn.Module
@@ -40,6 +45,13 @@ class LoadedModel:
     config: dict[str, Any]
     epoch: int
     path: Path
+    contrast: str = "none"
+    temperature: float = 1.0
+
+    def eval_preset(self) -> Preset:
+        """A new eval preset of this checkpoint (presets hold RNGs: one per thread): the one
+        path from a decoded ``(H, W, 3)`` uint8 image to this model's input."""
+        return eval_preset(image_size=self.image_size, contrast=self.contrast)
 
     @property
     def has_stop(self) -> bool:
@@ -88,8 +100,11 @@ def load_model(ckpt_path: str | Path, device: str | torch.device = "cpu") -> Loa
             "image size it was trained at (was it written by crowdsign's train()?)"
         )
     class_names = tuple(str(c) for c in state["class_names"])
+    model_cfg = cfg.model
+    if "weights" in model_cfg:  # the checkpoint holds every weight: never re-read the start file
+        model_cfg = OmegaConf.merge(model_cfg, {"weights": None})
     try:
-        model = instantiate(cfg.model, num_classes=len(class_names))
+        model = instantiate(model_cfg, num_classes=len(class_names))
     except Exception as e:  # ImportError, TypeError, InstantiationException, ...
         raise InputError(f"checkpoint {path}: cannot build model {cfg.model._target_}: {e}") from e
     try:
@@ -99,6 +114,11 @@ def load_model(ckpt_path: str | Path, device: str | torch.device = "cpu") -> Loa
             f"checkpoint {path}: its weights do not fit {cfg.model._target_} with "
             f"{len(class_names)} classes: {e}"
         ) from e
+    temperature = float(state.get("temperature", 1.0))
+    try:
+        model = TemperatureScaled(model, temperature)
+    except ValueError as e:
+        raise InputError(f"checkpoint {path}: {e}") from None
     model.to(device).eval()
     data_cfg = OmegaConf.to_container(cfg.data, resolve=True)
     assert isinstance(data_cfg, dict)
@@ -110,4 +130,6 @@ def load_model(ckpt_path: str | Path, device: str | torch.device = "cpu") -> Loa
         config=state["config"],
         epoch=int(state["epoch"]),
         path=path,
+        contrast=str(OmegaConf.select(cfg, "augment.contrast", default="none")),
+        temperature=temperature,
     )

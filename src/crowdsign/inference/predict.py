@@ -19,7 +19,7 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from crowdsign.augment import Preset, eval_preset
+from crowdsign.augment import Preset
 from crowdsign.data.decode import BadImageError, read_image, worker_count
 from crowdsign.errors import ConfigError
 from crowdsign.inference.contact_sheet import ExtremeStops, render_sheet
@@ -45,15 +45,16 @@ class PredictResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
-def _decoder(image_size: int) -> Callable[[str], np.ndarray | BadImageError]:
-    """``decode(path)`` → ``(S, S, 3)`` uint8 through the eval preset, or the error (never
-    raised, so one bad file cannot stop the stream). One preset per thread: presets hold RNGs."""
+def _decoder(loaded: LoadedModel) -> Callable[[str], np.ndarray | BadImageError]:
+    """``decode(path)`` → ``(S, S, 3)`` uint8 through the checkpoint's eval preset, or the
+    error (never raised, so one bad file cannot stop the stream). One preset per thread:
+    presets hold RNGs."""
     local = threading.local()
 
     def decode(path: str) -> np.ndarray | BadImageError:
         preset: Preset | None = getattr(local, "preset", None)
         if preset is None:
-            preset = local.preset = eval_preset(image_size=image_size)
+            preset = local.preset = loaded.eval_preset()
         try:
             return preset(read_image(path), seed=0)
         except BadImageError as e:
@@ -76,14 +77,15 @@ def iter_predictions(
     on_skip: Callable[[str, str], None] | None = None,
 ) -> Iterator[tuple[list[Prediction], np.ndarray]]:
     """Yield ``(predictions, images)`` per batch: ``images`` ``(B, S, S, 3)`` uint8 as the model
-    saw them. Unreadable files go to ``on_skip(path, reason)`` and are left out.
+    saw them (after the eval preset; probabilities are calibrated by the checkpoint's
+    temperature, inside ``loaded.model``). Unreadable files go to ``on_skip(path, reason)`` and are left out.
 
     ``stop`` is ``p_stop >= threshold`` when a threshold is given, else whether the argmax
     class is a stop class; both ``p_stop`` and ``stop`` are ``None`` for a task without stop.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    decode = _decoder(loaded.image_size)
+    decode = _decoder(loaded)
     stop_set = set(loaded.stop_indices)
     # disable=None: a bar only when stderr is a terminal
     bar = tqdm(total=len(paths), desc="predict", unit="img", disable=None if progress else True)

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from crowdsign.augment import train_preset
+from crowdsign.augment import eval_preset, train_preset
 from crowdsign.data.balance import balanced_sampler_weights
 from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
@@ -25,6 +25,7 @@ from crowdsign.data.splits import validation_set
 from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.training.acquire import acquire_answers
 from crowdsign.training.batches import AugmentedImages, EpochSampler
+from crowdsign.training.calibration import calibrate_best
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
 from crowdsign.training.crowd_training import (
@@ -206,6 +207,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         if cfg.trainer.compile and device.type == "cuda":  # CPU runs stay eager
             step_model = torch.compile(step_model)
 
+        eval_in = eval_preset(image_size=splits.train.image_size, contrast=cfg.augment.contrast)
         val_set = validation_set(
             splits.val, cfg.trainer.limit_val_batches * cfg.trainer.eval_batch_size, cfg.seed
         )
@@ -258,7 +260,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 val_set,
                 precision=precision,
                 batch_size=cfg.trainer.eval_batch_size,
-                image_size=splits.train.image_size,
+                preset=eval_in,
             )
             logger.scalars(stats, epoch + 1, prefix="train/")
             logger.scalars(val, epoch + 1, prefix="val/")
@@ -304,15 +306,26 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
 
         best_state = load_checkpoint(ckpt_dir / "best.pt", map_location=device)
         model.load_state_dict(best_state["model"])
-        test, confusion, _ = evaluate_split(
+        scaled = calibrate_best(  # fits best.pt's temperature on val_set, rewrites best.pt
             model,
+            best_state,
+            val_set,
+            path=ckpt_dir / "best.pt",
+            save=save,
+            preset=eval_in,
+            precision=precision,
+            batch_size=cfg.trainer.eval_batch_size,
+        )
+        test, confusion, _ = evaluate_split(
+            scaled,
             splits.test,
             precision=precision,
             batch_size=cfg.trainer.eval_batch_size,
-            image_size=splits.train.image_size,
+            preset=eval_in,
         )
         metrics: dict[str, float] = {f"test/{k}": v for k, v in test.items()}
         metrics["val/best_balanced_accuracy"] = best
+        metrics["val/temperature"] = best_state["temperature"]
         metrics["train/label_noise"] = float("nan") if label_noise is None else label_noise
         metrics["time/data_s"] = t_data
         metrics["time/train_s"] = train_seconds

@@ -7,7 +7,8 @@ uncertainty is judged the same way for every aggregator: a one-coin posterior
                   + model_weight * log p_model[t, c]
 
 where ``a_w`` is worker ``w``'s accuracy, from a one-coin Dawid–Skene fit on the images with
-at least two answers, shrunk towards ``prior_accuracy``; a worker flagged by :func:`crowdsign.crowd.workers.worker_report`
+at least two answers, shrunk towards ``prior_accuracy`` (towards the pool's mean accuracy with
+``pooled_prior``); a worker flagged by :func:`crowdsign.crowd.workers.worker_report`
 (spammer or adversarial) counts as chance (``a_w = 1/K``: their answers carry no weight). The
 model's prediction, where given, is one more soft vote weighted by how much better than chance
 it agrees with the aggregate (ActiveLab's idea of weighing the model against the annotators).
@@ -77,10 +78,14 @@ def mutual_information(q: np.ndarray, accuracy: float) -> np.ndarray:
     return np.clip(h_y - h_y_given_c, 0.0, None)
 
 
-def _skills(codes, flagged: np.ndarray, prior_accuracy: float, strength: float) -> np.ndarray:
+def _skills(
+    codes, flagged: np.ndarray, prior_accuracy: float, strength: float, pooled: bool = False
+) -> np.ndarray:
     """``(W,)`` worker accuracy: a one-coin Dawid–Skene fit on the images with two or more
     answers (one answer alone says nothing about its worker), shrunk towards
-    ``prior_accuracy`` by ``strength`` pseudo-answers; flagged workers at chance."""
+    ``prior_accuracy`` by ``strength`` pseudo-answers; flagged workers at chance. With
+    ``pooled`` the prior is the pool's mean fitted accuracy (unflagged workers, weighted by
+    their compared answers): empirical Bayes, a sparse worker is pulled to the pool."""
     k = codes.n_classes
     per_task = np.bincount(codes.task.numpy(), minlength=codes.n_tasks)
     multi = per_task[codes.task.numpy()] >= 2
@@ -99,6 +104,9 @@ def _skills(codes, flagged: np.ndarray, prior_accuracy: float, strength: float) 
         )
         skill = OneCoinDawidSkene(accuracy_prior=1.0).fit_codes(sub).worker_skills_
         fit = skill.float().cpu().numpy().astype(float)
+    if pooled and n[~flagged].sum() > 0:
+        # empirical Bayes: shrink towards the pool's mean (unflagged workers, by answers)
+        prior_accuracy = float(np.average(fit[~flagged], weights=n[~flagged] + 1e-9))
     a = (n * fit + strength * prior_accuracy) / (n + strength)
     a = np.clip(a, 1.0 / k, 0.995)
     return np.where(flagged, 1.0 / k, a)
@@ -127,6 +135,7 @@ def assess(
     settle: float = 0.95,
     prior_accuracy: float = 0.8,
     prior_strength: float = 2.0,
+    pooled_prior: bool = False,
     model_probs: np.ndarray | None = None,
 ) -> Assessment:
     """Fit ``estimator`` on ``answers`` (columns task, worker, label) over ``tasks`` and judge
@@ -144,7 +153,7 @@ def assess(
         labels = estimator.hard_labels().cpu().numpy().astype(np.int64)
         report = worker_report(codes, estimator)
         is_flagged = report["flagged"].to_numpy(dtype=bool)
-        a = _skills(codes, is_flagged, prior_accuracy, prior_strength)
+        a = _skills(codes, is_flagged, prior_accuracy, prior_strength, pooled_prior)
         skills = pd.Series(a, index=pd.Index(codes.worker_ids, name="worker"))
         flagged = frozenset(codes.worker_ids[is_flagged].tolist())
         n_answers = np.bincount(codes.task.numpy(), minlength=t)

@@ -112,6 +112,7 @@ def next_batch(
         settle=strategy.settle,
         prior_accuracy=strategy.prior_accuracy,
         prior_strength=strategy.prior_strength,
+        pooled_prior=getattr(strategy, "pooled_prior", False),
         model_probs=model_probs,
     )
     rng = np.random.default_rng(seed)

@@ -59,6 +59,7 @@ def _assess(setup: LoopSetup, strategy: Any, answers: pd.DataFrame, probs: Any) 
         settle=strategy.settle,
         prior_accuracy=strategy.prior_accuracy,
         prior_strength=strategy.prior_strength,
+        pooled_prior=getattr(strategy, "pooled_prior", False),
         model_probs=probs,
     )
 

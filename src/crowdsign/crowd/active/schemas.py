@@ -50,6 +50,9 @@ class AdaptiveStrategyConfig:
     prior_strength: float = 2.0  # pseudo-answers of that prior
     max_per_task: int = 7
     block_flagged: bool = True  # flagged spammers / adversarial workers get no work
+    pooled_prior: bool = False  # empirical Bayes: the prior is the pool's mean accuracy
+    explore: float = 0.0  # share of images given early repeat answers (calibration overlap)
+    explore_answers: int = 2  # answers each of those images gets during the first pass
 
 
 @dataclass

@@ -45,6 +45,13 @@ class AdaptiveStrategy:
         prior_strength: pseudo-answers of that prior in each worker's estimate.
         max_per_task: most answers one image may get.
         block_flagged: route no work to workers flagged as spammer or adversarial.
+        explore: share of images that get ``explore_answers`` answers while the first pass
+            is still running (calibration overlap: workers become comparable early, so
+            spammers are flagged and blocked before they answer most first passes); the
+            exploration costs at most ``explore * (explore_answers - 1)`` answers per image.
+        explore_answers: answers each exploration image gets during the first pass.
+        pooled_prior: shrink each worker's accuracy towards the pool's mean (empirical Bayes)
+            instead of the fixed ``prior_accuracy``.
     """
 
     settle: float = 0.95
@@ -52,24 +59,45 @@ class AdaptiveStrategy:
     prior_strength: float = 2.0
     max_per_task: int = 7
     block_flagged: bool = True
+    explore: float = 0.0
+    explore_answers: int = 2
+    pooled_prior: bool = False
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.settle < 1.0:
             raise ValueError(f"strategy.settle={self.settle} must be in [0.5, 1)")
         if not 0.0 < self.prior_accuracy < 1.0:
             raise ValueError(f"strategy.prior_accuracy={self.prior_accuracy} must be in (0, 1)")
+        if not 0.0 <= self.explore <= 1.0:
+            raise ValueError(f"strategy.explore={self.explore} must be in [0, 1]")
+        if self.explore_answers < 2:
+            raise ValueError(f"strategy.explore_answers={self.explore_answers} must be >= 2")
 
     def plan(
         self, a: Assessment, n: int, *, can_ask: np.ndarray, rng: np.random.Generator
     ) -> pd.DataFrame:
         open_ = can_ask & ~a.settled & (a.n_answers < self.max_per_task)
         idx = np.flatnonzero(open_)
-        first = a.n_answers[idx] == 0
-        # lexsort: last key is primary: unanswered first, then gain, then a random tie-break
-        order = np.lexsort((rng.random(len(idx)), -a.gain[idx], ~first))
+        rank = np.where(a.n_answers[idx] == 0, 1, 2)
+        rank[np.isin(idx, self._calibration(a, open_, rng))] = 0
+        # lexsort: last key is primary: calibration, unanswered, then gain, random tie-break
+        order = np.lexsort((rng.random(len(idx)), -a.gain[idx], rank))
         pick = idx[order[:n]]
         why = [self._why(a, i) for i in pick]
         return _frame(a, pick, why)
+
+    def _calibration(
+        self, a: Assessment, open_: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Images that get their next answer before the first pass is over (exploration)."""
+        if self.explore <= 0 or not (a.n_answers == 0).any():
+            return np.zeros(0, dtype=np.int64)
+        quota = int(self.explore * len(a.tasks))
+        multi = a.n_answers >= 2
+        going = np.flatnonzero(open_ & multi & (a.n_answers < self.explore_answers))
+        fresh = np.flatnonzero(open_ & (a.n_answers == 1))
+        room = max(quota - int(multi.sum()), 0)
+        return np.concatenate([going, rng.permutation(fresh)[:room]])
 
     def _why(self, a: Assessment, i: int) -> str:
         if a.n_answers[i] == 0:

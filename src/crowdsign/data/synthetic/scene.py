@@ -14,6 +14,7 @@ import numpy as np
 from crowdsign.data.synthetic.signs import DRAWERS
 
 BACKGROUNDS = ("sky", "foliage", "building", "road")
+CONTRAST = (0.15, 0.5, 0.35)  # shares of flat, punchy and as-lit images (real crops are punchy)
 
 
 def _noise_texture(s: int, rng: np.random.Generator, octaves: int = 4) -> np.ndarray:
@@ -111,77 +112,130 @@ class SceneParams:
 
     kind: str
     background: str
+    framing: str  # "crop": a tight crop of the sign, as sign datasets store it; "scene": a view
     size: float  # sign diameter as a fraction of the image side
     rotation: float
     yaw: float
     fade: float
     haze: float
-    darkness: float
+    darkness: float  # 0 daylight … 0.82 night
+    contrast: (
+        float  # 0.35 flat (backlight, fog, a dirty lens) … 1 as lit … 2 punchy (auto-exposure)
+    )
     noise: float
+    resolution: int  # the side the camera captured the crop at, pixels; 0: the full size
+    motion: float  # motion-blur length as a fraction of the image side
     pole: bool
 
     @property
     def difficulty(self) -> float:
-        """0 (large, frontal, clear) … 1 (small, oblique, faded, hazy, dark)."""
+        """0 (large, frontal, clear) … 1 (small, oblique, faded, hazy, dark, coarse)."""
         if self.kind == "background":
             return 0.0
         small = np.clip((0.6 - self.size) / 0.35, 0, 1)
-        d = 0.35 * small + 0.2 * self.yaw / 50 + 0.2 * self.fade / 0.6
-        d += 0.15 * self.haze / 0.5 + 0.1 * self.darkness / 0.6
+        coarse = np.clip((32 - self.resolution) / 16, 0, 1) if self.resolution else 0.0
+        d = 0.3 * small + 0.15 * self.yaw / 50 + 0.15 * self.fade / 0.6 + 0.1 * coarse
+        d += (
+            0.1 * self.haze / 0.5
+            + 0.1 * self.darkness / 0.82
+            + 0.1 * max(0.0, 1 - self.contrast) / 0.65
+        )
         return float(np.clip(d, 0, 1))
 
 
 def draw_params(kind: str, rng: np.random.Generator) -> SceneParams:
+    crop = rng.random() < 0.75
+    night = rng.random() < 0.35
     return SceneParams(
         kind=kind,
         background=BACKGROUNDS[rng.integers(len(BACKGROUNDS))],
-        size=float(rng.uniform(0.38, 0.9)),
-        rotation=float(rng.normal(0, 5)),
-        yaw=float(min(abs(rng.normal(0, 20)), 50.0)),
+        framing="crop" if crop else "scene",
+        size=float(rng.uniform(0.72, 0.95) if crop else rng.uniform(0.3, 0.8)),
+        rotation=float(rng.normal(0, 4)),
+        yaw=float(min(abs(rng.normal(0, 18)), 50.0)),
         fade=float(rng.beta(1.2, 4) * 0.6),
-        haze=float(rng.beta(1, 5) * 0.5),
-        darkness=float(rng.beta(1, 5) * 0.6),
-        noise=float(rng.uniform(0.005, 0.03)),
+        haze=float(rng.beta(1, 8) * 0.4),
+        darkness=float(rng.uniform(0.4, 0.82) if night else rng.beta(1, 5) * 0.5),
+        contrast=float(
+            rng.choice([rng.uniform(0.35, 0.8), rng.uniform(1.2, 2.0), 1.0], p=CONTRAST)
+        ),
+        noise=float(rng.uniform(0.005, 0.04)),
+        resolution=int(rng.integers(14, 49)) if rng.random() < 0.7 else 0,
+        motion=float(rng.uniform(0.02, 0.08)) if rng.random() < 0.15 else 0.0,
         pole=bool(rng.random() < 0.6),
     )
+
+
+def _place(p: SceneParams, s: int, d: float, rng: np.random.Generator) -> tuple[float, float]:
+    """The sign's centre: near the middle for a crop (sometimes cut by the frame: a partial
+    view), anywhere it fits for a scene."""
+    if p.framing == "crop":
+        cx, cy = s / 2 + rng.normal(0, 0.04 * s, 2)
+        if rng.random() < 0.1:
+            t = rng.uniform(0, 2 * np.pi)
+            cx, cy = cx + np.cos(t) * d * 0.3, cy + np.sin(t) * d * 0.3
+        return float(cx), float(cy)
+    margin = d / 2 * 0.8
+    lo, hi = min(margin, s / 2), max(s - margin, s / 2)
+    return float(rng.uniform(lo, hi)), float(rng.uniform(lo, hi))
+
+
+def _sign(img: np.ndarray, p: SceneParams, rng: np.random.Generator) -> np.ndarray:
+    """Draw the sign of ``p`` (worn, warped, lit) with its pole onto the (s, s) scene ``img``."""
+    s = img.shape[0]
+    d = p.size * s
+    cx, cy = _place(p, s, d, rng)
+    if p.pole:
+        w = max(2, int(d * 0.08))
+        grey = rng.uniform(0.35, 0.6)
+        cv2.rectangle(img, (int(cx - w / 2), int(cy)), (int(cx + w / 2), s), (grey,) * 3, -1)
+    layer = int(np.ceil(d)) + 8
+    rgb, alpha = DRAWERS[p.kind](layer, rng)
+    # wear: sun-bleaching lifts red towards pink/white, dirt darkens in blotches
+    rgb = rgb + p.fade * (np.float32([1.0, 0.75, 0.7]) - rgb) * 0.8
+    dirt = _noise_texture(layer, rng, 3)[..., None]
+    rgb = rgb * (1 - rng.uniform(0, 0.25) * dirt)
+    pitch = float(rng.normal(0, 8))
+    rgb, alpha = warp_sign(
+        rgb, alpha, s=s, cx=cx, cy=cy, size=d, rotation=p.rotation, yaw=p.yaw, pitch=pitch
+    )
+    shade = rng.uniform(0.75, 1.1)  # the sign's own lighting
+    return img * (1 - alpha[..., None]) + rgb * shade * alpha[..., None]
+
+
+def _camera(img: np.ndarray, p: SceneParams, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Atmosphere, exposure, contrast, colour cast, motion, noise, softness, then the camera's
+    resolution: downsample to ``p.resolution`` and back up as a tight crop is enlarged."""
+    s = img.shape[0]
+    img = img * (1 - p.haze) + p.haze * rng.uniform(0.7, 0.9)
+    img = img * (1 - p.darkness) * (rng.uniform(1.0, 1.4) if rng.random() < 0.15 else 1.0)
+    mean = img.mean(axis=(0, 1), keepdims=True)
+    img = mean + (img - mean) * p.contrast
+    img = img * rng.normal(1.0, 0.06, 3).astype(np.float32)  # white balance
+    if p.motion:
+        n = max(3, int(p.motion * s) | 1)
+        kernel = np.zeros((n, n), np.float32)
+        t = rng.uniform(0, np.pi)
+        half = (n - 1) / 2
+        cv2.line(kernel, (int(half - np.cos(t) * half), int(half - np.sin(t) * half)),
+                 (int(half + np.cos(t) * half), int(half + np.sin(t) * half)), 1.0, 1)  # fmt: skip
+        img = cv2.filter2D(img, -1, kernel / kernel.sum())
+    img = img + rng.normal(0, p.noise, img.shape).astype(np.float32)
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
+    out = cv2.resize(np.clip(img, 0, 1), (size, size), interpolation=cv2.INTER_AREA)
+    if p.resolution and p.resolution < size:
+        low = cv2.resize(out, (p.resolution, p.resolution), interpolation=cv2.INTER_AREA)
+        out = cv2.resize(low, (size, size), interpolation=cv2.INTER_LINEAR)
+    return out
 
 
 def render_scene(p: SceneParams, size: int, rng: np.random.Generator) -> np.ndarray:
     """Render one (size, size, 3) uint8 RGB image of the scene ``p``."""
     s = 2 * size
     img = background(p.background, s, rng)
+    if rng.random() < 0.4:  # a background out of focus behind a sharp sign
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(1.0, 3.0))
     if p.kind != "background":
-        d = p.size * s
-        margin = d / 2 * 0.8
-        cx = rng.uniform(min(margin, s / 2), max(s - margin, s / 2))
-        cy = rng.uniform(min(margin, s / 2), max(s - margin, s / 2))
-        if p.pole:
-            w = max(2, int(d * 0.08))
-            grey = rng.uniform(0.35, 0.6)
-            cv2.rectangle(img, (int(cx - w / 2), int(cy)), (int(cx + w / 2), s), (grey,) * 3, -1)
-        layer = int(np.ceil(d)) + 8
-        rgb, alpha = DRAWERS[p.kind](layer, rng)
-        # wear: sun-bleaching lifts red towards pink/white, dirt darkens in blotches
-        rgb = rgb + p.fade * (np.float32([1.0, 0.75, 0.7]) - rgb) * 0.8
-        dirt = _noise_texture(layer, rng, 3)[..., None]
-        rgb = rgb * (1 - rng.uniform(0, 0.25) * dirt)
-        rgb, alpha = warp_sign(
-            rgb,
-            alpha,
-            s=s,
-            cx=cx,
-            cy=cy,
-            size=d,
-            rotation=p.rotation,
-            yaw=p.yaw,
-            pitch=float(rng.normal(0, 8)),
-        )
-        shade = rng.uniform(0.75, 1.1)  # the sign's own lighting
-        img = img * (1 - alpha[..., None]) + rgb * shade * alpha[..., None]
-    # atmosphere, light, sensor
-    img = img * (1 - p.haze) + p.haze * rng.uniform(0.7, 0.9)
-    img = img * (1 - p.darkness)
-    img = img + rng.normal(0, p.noise, img.shape).astype(np.float32)
-    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.1))
-    out = cv2.resize(np.clip(img, 0, 1), (size, size), interpolation=cv2.INTER_AREA)
-    return np.round(out * 255).astype(np.uint8)
+        img = _sign(img, p, rng)
+    out = _camera(img.astype(np.float32), p, size, rng)
+    return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)

@@ -22,16 +22,33 @@ from crowdsign.data.synthetic.signs import DRAWERS
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 1  # bump when a change to the renderer changes pixels
+RENDER_VERSION = 4  # bump when a change to the renderer changes pixels
 CLASSES = ("background", *DRAWERS)  # multiclass names; "stop" is one of them
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
+
+
+# relative shares of the not-stop classes: most to the signs a stop-sign model confuses most on
+# real photographs (red-rimmed warning triangles and speed limits), least to what is rare there
+NOT_STOP_WEIGHTS = {
+    "background": 0.6,
+    "yield": 1.0,
+    "no_entry": 2.0,
+    "prohibitory": 1.0,
+    "red_octagon": 0.4,
+    "mandatory_blue": 0.6,
+    "speed_limit": 1.6,
+    "warning": 2.2,
+    "red_object": 0.8,
+    "other_sign": 1.2,
+}
+_OTHERS = tuple(NOT_STOP_WEIGHTS)
+_CUM = np.cumsum([NOT_STOP_WEIGHTS[k] for k in _OTHERS]) / sum(NOT_STOP_WEIGHTS.values())
 
 
 def _kind_for(rng: np.random.Generator, stop_fraction: float) -> str:
     if rng.random() < stop_fraction:
         return "stop"
-    others = [c for c in CLASSES if c != "stop"]
-    return others[rng.integers(len(others))]
+    return _OTHERS[min(int(np.searchsorted(_CUM, rng.random(), side="right")), len(_OTHERS) - 1)]
 
 
 def render_range(
