@@ -30,6 +30,7 @@ from test_data_manifest import manifest
 
 from crowdsign.checks import validate_config
 from crowdsign.crowd.io.examples import URL_PREFIX
+from crowdsign.crowd.io.matrix import write_matrix
 
 # overlays (debug, experiment) are tested against the groups; hydra holds launcher settings;
 # report is evaluate's group
@@ -76,6 +77,9 @@ def write_signs(root: Path, per_class: int = 40) -> Path:
             image[..., 0] += np.uint8(150 * c)  # red encodes the class
             Image.fromarray(image).save(root / name / f"{i:03d}.png")
     return root
+
+
+SIGNS = ("not_stop", "stop")  # the folder fixture's classes, in index order
 
 
 def crowd_answers(root: Path) -> pd.DataFrame:
@@ -128,7 +132,7 @@ def data_overrides(option: str, inputs: dict[str, Path]) -> list[str]:
     """What ``data=<option>`` needs to read a tiny fixture instead of real data."""
     if option == "synthetic":
         return []  # debug=smoke's tiny world, rendered once into the session cache
-    if option == "folder":
+    if option in ("folder", "labelme"):  # labelme: an ImageFolder tree preset
         return [f"data.root={inputs['signs']}"]
     if option == "manifest":
         return [f"data.path={inputs['manifest']}"]
@@ -150,6 +154,20 @@ def group_overrides(group: str, option: str, inputs: dict[str, Path]) -> list[st
         crowd = compose_config("train", chosen).crowd
         # an export reader (`in` is False for a missing ??? value, hence keys()): answers
         # for the folder fixture, written in its format
+        if "file_list" in crowd.keys():  # noqa: SIM118  (a dense answer matrix)
+            answers = crowd_answers(inputs["signs"])
+            out = inputs["answers_dir"]
+            path = write_matrix(
+                answers, out / "matrix.txt", file_list=out / "files.txt", classes=SIGNS
+            )
+            return [
+                *chosen,
+                f"crowd.path={path}",
+                f"crowd.file_list={out / 'files.txt'}",
+                f"crowd.classes=[{','.join(SIGNS)}]",
+                "data=folder",
+                *data_overrides("folder", inputs),
+            ]
         if "path" in crowd.keys():  # noqa: SIM118
             answers = crowd_answers(inputs["signs"])
             path = write_export(crowd._target_, answers, inputs["answers_dir"])

@@ -52,6 +52,8 @@ class TrainConfig:
     # always None (debug presets write at the top level); kept so that runs saved with it
     # still match their config on resume
     debug: Any = None
+    crowd_loss: Any = None  # robust=crowd_layer|trace_reg: a per-worker confusion loss
+    consensus: Any = None  # robust=consensus: cross-fitted consensus targets
     acquire: Any = None  # buy the answers with a strategy first (configs/acquire/)
     # binary (not_stop/stop) | multiclass; every data source reads it
     task: str = checked("binary", choices=TASKS)

@@ -111,6 +111,26 @@ def _heavy(strength: float) -> list[A.BasicTransform | A.BaseCompose]:
     ]
 
 
+def _scene(strength: float) -> list[A.BasicTransform | A.BaseCompose]:
+    """Whole-scene photographs: random crops (up to half of each side), light colour jitter.
+
+    Label-safe for scene classes (a crop of a coast is still a coast); add ``hflip=true``.
+    """
+    crop = min(0.25 * strength, 0.45)
+    return [
+        A.RandomCropFromBorders(
+            crop_left=crop, crop_right=crop, crop_top=crop, crop_bottom=crop, p=0.9
+        ),
+        A.ColorJitter(
+            brightness=0.2 * strength,
+            contrast=0.2 * strength,
+            saturation=0.2 * strength,
+            hue=0.02 * strength,
+            p=0.5,
+        ),
+    ]
+
+
 def _signs(strength: float) -> list[A.BasicTransform | A.BaseCompose]:
     """What traffic-sign recognisers train with (Sermanet & LeCun 2011, Cireşan et al. 2012):
     small rotations, scales, translations and shears of the crop, photometric jitter, a little
@@ -142,6 +162,7 @@ PRESETS: dict[str, Callable[[float], list[A.BasicTransform | A.BaseCompose]]] = 
     "light": _light,
     "default": _default,
     "heavy": _heavy,
+    "scene": _scene,
     "signs": _signs,
 }
 """Train preset builders by name: ``builder(strength) -> transforms`` (before the resize)."""

@@ -172,6 +172,18 @@ class LongCrowdConfig(ExportCrowdConfig):
     sep: str | None = None  # None: from the extension (.csv, .tsv, .parquet)
 
 
+@dataclass
+class MatrixCrowdConfig(ExportCrowdConfig):
+    """A dense answer matrix: rows = images of ``file_list``, columns = workers."""
+
+    _target_: str = "crowdsign.crowd.io.matrix.read_matrix"
+    file_list: str = MISSING  # one image reference per line, in the matrix's row order
+    missing: str = "-1"  # marker of a cell with no answer
+    classes: list[str] = field(default_factory=list)  # class name per index; []: the data's
+    sep: str | None = None  # None: any whitespace
+    refs: str = "basename"
+
+
 # --- aggregate --------------------------------------------------------------------------------
 @dataclass
 class AggregateConfig:
@@ -200,6 +212,7 @@ def register(cs: ConfigStore) -> None:
         "base_toloka": TolokaCrowdConfig,
         "base_labelstudio": LabelStudioCrowdConfig,
         "base_long": LongCrowdConfig,
+        "base_matrix": MatrixCrowdConfig,
     }
     for name, node in crowd.items():
         cs.store(group="crowd", name=name, node=node)

@@ -4,7 +4,8 @@
 
     <root>/<class>/**/<image>                one tree, split by ``split_fractions``
     <root>/{train,val,test}/<class>/**/...   or predefined splits; a missing val/test is
-                                             carved out of train by ``split_fractions``
+                                             carved out of train by ``split_fractions``;
+                                             ``valid`` or ``validation`` also name val
 
 Every non-hidden file under a class folder is an input, so a stray ``notes.txt`` is a bad input
 (an error naming it, or skipped with ``on_bad_image=skip``). Files directly in ``root`` are
@@ -26,7 +27,7 @@ from crowdsign.data.files import decode_files
 from crowdsign.data.imageset import Splits
 from crowdsign.errors import ConfigError, MissingInputError
 
-SPLIT_DIRS = {"train": POOL, "val": VAL, "test": TEST}
+SPLIT_DIRS = {"train": POOL, "val": VAL, "valid": VAL, "validation": VAL, "test": TEST}
 GROUP_BY = ("file", "subdir")
 
 

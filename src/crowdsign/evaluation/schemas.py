@@ -35,6 +35,7 @@ def register(cs: ConfigStore) -> None:
     cs.store(group="report", name="base_standard", node=StandardReportConfig)
     cs.store(group="report", name="base_robustness", node=RobustnessReportConfig)
     cs.store(group="report", name="base_scaling", node=ScalingReportConfig)
+    cs.store(group="report", name="base_crowd_methods", node=CrowdMethodsReportConfig)
 
 
 @dataclass
@@ -49,4 +50,18 @@ class ScalingReportConfig:
     clean_max_noise: float = 0.01  # label noise up to which a curve is the noise tax's reference
     budgets: Any = None  # list of dollars; None: 4 budgets spanning the measured costs
     seed: int = 0  # bootstrap seed
+    out_dir: str | None = None  # None: <sweep_dir>/report
+
+
+@dataclass
+class CrowdMethodsReportConfig:
+    """Test score per ``robust`` option over a sweep dir (``sweep_dir=``): CSV and Markdown."""
+
+    _target_: str = "crowdsign.evaluation.crowd_methods.crowd_methods_report"
+    _partial_: bool = True
+    metric: str = "test/accuracy"
+    reference: str = "clean"  # the robust option trained on true labels (gap's top)
+    baseline: str = "none"  # the majority vote (gap's bottom)
+    published: dict[str, float] = field(default_factory=dict)  # method -> published score
+    published_note: str = ""  # where the published numbers come from (their backbone)
     out_dir: str | None = None  # None: <sweep_dir>/report

@@ -56,6 +56,7 @@ def train_one_epoch(
     gce_q: float = 0.0,
     grad_clip: float = 0.0,
     max_steps: int | None = None,
+    criterion: nn.Module | None = None,
     on_step=None,
     progress: bool = False,
     desc: str = "train",
@@ -63,6 +64,8 @@ def train_one_epoch(
     """Train for one pass over ``loader`` (or ``max_steps`` steps).
 
     ``on_step(step_in_epoch, loss, images_uint8)`` is called after each optimizer step.
+    ``criterion(logits, target)``, when given, replaces the loss (a crowd loss whose targets
+    are image positions; its ``hard_targets(target)`` feed the agreement statistic).
     Returns mean loss, agreement of predictions with the (crowd) targets, steps and images/s.
     """
     model.train()
@@ -81,7 +84,10 @@ def train_one_epoch(
         target = target.to(precision.device, non_blocking=True)
         with precision.autocast():
             logits = model(x)
-        loss = loss_fn(logits, target, label_smoothing, class_weights, gce_q)
+        if criterion is None:
+            loss = loss_fn(logits, target, label_smoothing, class_weights, gce_q)
+        else:
+            loss = criterion(logits, target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip > 0:
@@ -89,6 +95,8 @@ def train_one_epoch(
         optimizer.step()
         scheduler.step()
         hard = target if target.ndim == 1 else target.argmax(1)
+        if criterion is not None:
+            hard = criterion.hard_targets(target)
         n = len(target)
         total_loss += loss.detach() * n
         agree += (logits.detach().argmax(1) == hard).sum()

@@ -30,6 +30,11 @@ from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.calibration import calibrate_best
 from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
+from crowdsign.training.crowd_training import (
+    build_crowd_loss,
+    refine_targets,
+    worker_param_groups,
+)
 from crowdsign.training.device_batches import DeviceBatches, device_batches
 from crowdsign.training.distributed import (
     DistInfo,
@@ -105,6 +110,8 @@ def _build_loader(
         )
     keep = np.flatnonzero(targets.answered)
     y = targets.soft[keep] if cfg.aggregate.target == "soft" else targets.hard[keep]
+    if cfg.get("crowd_loss") is not None:  # a crowd loss gathers each image's answers itself
+        y = np.arange(len(keep))
     transform = train_preset(**cfg.augment, image_size=train.image_size)
     images = train.images if len(keep) == len(train) else train.images[keep]
     dataset = AugmentedImages(images, y, transform, seed=cfg.trainer.seed)
@@ -174,6 +181,9 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         lambda: instantiate(cfg.aggregate.estimator),
         exclude_flagged=cfg.aggregate.exclude_flagged,
     )
+    targets = refine_targets(
+        cfg, splits.train, targets, precision, out / "crowd" if dist.is_main else None
+    )
     label_noise = targets.noise_rate(splits.train.truth)
     t_data = time.perf_counter() - t_start
 
@@ -191,12 +201,16 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         if precision.channels_last:
             model = model.to(memory_format=torch.channels_last)
         loader, sampler = _build_loader(splits.train, targets, cfg, device, dist)
+        crowd_loss = build_crowd_loss(cfg, targets)
+        if crowd_loss is not None:
+            crowd_loss = crowd_loss.to(device)
         epochs = cfg.trainer.epochs
         max_steps = cfg.trainer.max_steps or None
         total_steps = epochs * len(loader)
         if max_steps is not None:
             total_steps = min(max_steps, total_steps)
-        optimizer = instantiate(cfg.optim.optimizer)(param_groups(model))
+        groups = param_groups(model) + worker_param_groups(crowd_loss, cfg)
+        optimizer = instantiate(cfg.optim.optimizer)(groups)
         scheduler = instantiate(cfg.optim.scheduler)(optimizer, total_steps=total_steps)
         class_weights = None
         if cfg.trainer.balance == "weights":  # weights from the targets trained on, not truth
@@ -251,6 +265,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 gce_q=cfg.trainer.gce_q,
                 grad_clip=cfg.trainer.grad_clip,
                 max_steps=None if max_steps is None else max_steps - global_step,
+                criterion=crowd_loss,
                 on_step=on_step,
                 progress=cfg.trainer.progress and dist.is_main,
                 desc=f"epoch {epoch + 1}/{epochs}",
@@ -302,6 +317,8 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 save(state, ckpt_dir / "best.pt")
             save(state, ckpt_dir / "last.pt")
         train_seconds = time.perf_counter() - t_train
+        if crowd_loss is not None and dist.is_main:
+            crowd_loss.write_report(out / "crowd", targets.codes.worker_ids, splits.class_names)
         barrier(dist)  # rank 0 has written best.pt
 
         best_state = load_checkpoint(ckpt_dir / "best.pt", map_location=device)

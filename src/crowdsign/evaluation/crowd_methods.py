@@ -1,0 +1,139 @@
+"""A crowd-methods benchmark over a sweep: test score mean ± std per ``robust`` option.
+
+``python evaluate.py report=crowd_methods sweep_dir=<multirun dir>`` reads every run dir of a
+``train.py -m`` sweep whose axis is the ``robust`` group (``clean`` = the source's true labels,
+``none`` = majority vote, then the methods) and writes ``<sweep_dir>/report/crowd_methods.{csv,md}``:
+per method the runs, seeds, test metric mean ± std (sample std over seeds), minutes per run,
+and the share of the vote → true-label gap it closes, ``(method - vote) / (clean - vote)``.
+Published numbers given in the config are printed beside, marked as another backbone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+def collect_methods(sweep_dir: str | Path, metric: str) -> pd.DataFrame:
+    """One row per run dir: ``method`` (the robust choice), ``crowd``, ``seed``, ``status``,
+    ``metric`` and ``time/total_s``."""
+    root = Path(sweep_dir)
+    rows = []
+    for hydra_yaml in sorted(root.rglob(".hydra/hydra.yaml")):
+        run = hydra_yaml.parent.parent
+        runtime = (yaml.safe_load(hydra_yaml.read_text()) or {}).get("hydra", {}).get("runtime")
+        choices = (runtime or {}).get("choices", {}) or {}
+        cfg = yaml.safe_load((run / ".hydra" / "config.yaml").read_text()) or {}
+        row: dict[str, Any] = {
+            "run": str(run.relative_to(root)),
+            "method": choices.get("robust") or "none",
+            "crowd": choices.get("crowd"),
+            "seed": cfg.get("seed"),
+            "status": "incomplete",
+        }
+        if (run / "metrics.json").is_file():
+            stored = json.loads((run / "metrics.json").read_text()).get("metrics", {})
+            row.update(status="done", **{k: stored.get(k) for k in (metric, "time/total_s")})
+        elif (run / "error.json").is_file():
+            row["status"] = "failed"
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"{root}: no run dirs (.hydra/hydra.yaml) under it; is it a sweep dir?")
+    return pd.DataFrame(rows)
+
+
+def summarize(
+    runs: pd.DataFrame, metric: str, *, reference: str = "clean", baseline: str = "none"
+) -> pd.DataFrame:
+    """Per method: ``n``, ``seeds``, ``mean``, ``std``, ``minutes``, ``gap_closed``."""
+    done = runs[runs["status"] == "done"].dropna(subset=[metric])
+    out = done.groupby("method").agg(
+        n=(metric, "size"),
+        seeds=("seed", lambda s: ",".join(str(int(v)) for v in sorted(s))),
+        mean=(metric, "mean"),
+        std=(metric, "std"),
+        minutes=("time/total_s", lambda s: float(np.mean(s)) / 60),
+    )
+    ref = out["mean"].get(reference, np.nan)
+    base = out["mean"].get(baseline, np.nan)
+    out["gap_closed"] = (out["mean"] - base) / (ref - base) if ref != base else np.nan
+    return out.reset_index()
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _percent(x: float) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
+def to_markdown(
+    summary: pd.DataFrame,
+    runs: pd.DataFrame,
+    metric: str,
+    published: Mapping[str, float],
+    published_note: str,
+) -> str:
+    lines = [
+        f"# Crowd methods: {metric}, mean ± std over seeds",
+        "",
+        f"{int((runs['status'] == 'done').sum())} runs done, "
+        f"{int((runs['status'] == 'failed').sum())} failed, "
+        f"{int((runs['status'] == 'incomplete').sum())} incomplete.",
+        "",
+        "| method | runs | seeds | mean ± std | gap closed | min/run | published* |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in summary.itertuples():
+        pub = published.get(r.method)
+        lines.append(
+            f"| {r.method} | {r.n} | {r.seeds} | {_fmt(r.mean)} ± {_fmt(r.std)} | "
+            f"{_percent(r.gap_closed)} | {_fmt(r.minutes, 1)} | "
+            f"{'–' if pub is None else _fmt(pub)} |"
+        )
+    lines += [
+        "",
+        "gap closed = (method − vote) / (clean − vote): `clean` trains on the true labels, "
+        "`none` on the majority vote.",
+    ]
+    if published:
+        lines.append(f"*published: {published_note} (a different backbone; compare ranks only)")
+    return "\n".join(lines) + "\n"
+
+
+def crowd_methods_report(
+    cfg: DictConfig,
+    *,
+    metric: str = "test/accuracy",
+    reference: str = "clean",
+    baseline: str = "none",
+    published: Mapping[str, float] | None = None,
+    published_note: str = "",
+    out_dir: str | None = None,
+) -> dict[str, float]:
+    """The report over ``cfg.sweep_dir`` (the ``report`` group's partial); returns per-method
+    means as ``<method>/mean``."""
+    if not cfg.get("sweep_dir"):
+        raise ValueError("report=crowd_methods needs sweep_dir=<a multirun dir of train.py -m>")
+    runs = collect_methods(cfg.sweep_dir, metric)
+    summary = summarize(runs, metric, reference=reference, baseline=baseline)
+    out = Path(out_dir) if out_dir else Path(cfg.sweep_dir) / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out / "crowd_methods_runs.csv", index=False)
+    summary.to_csv(out / "crowd_methods.csv", index=False)
+    text = to_markdown(summary, runs, metric, dict(published or {}), published_note)
+    (out / "crowd_methods.md").write_text(text)
+    print(text)
+    log.info("wrote %s", out / "crowd_methods.md")
+    return {f"{m}/mean": float(v) for m, v in zip(summary["method"], summary["mean"], strict=True)}
