@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from crowdsign.augment import color, occlusion, optics, viewpoint, weather  # noqa: F401 (register)
+import crowdsign.augment.color  # noqa: F401 (each family module registers its families)
+import crowdsign.augment.occlusion  # noqa: F401
+import crowdsign.augment.optics  # noqa: F401
+import crowdsign.augment.viewpoint  # noqa: F401
+import crowdsign.augment.weather  # noqa: F401
 from crowdsign.augment.family import FAMILIES, MAX_SEVERITY
 
 GROUP_ORDER: tuple[str, ...] = ("fading", "weather", "light", "viewpoint", "distance", "occlusion")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from crowdsign.data.imageset import ImageSet, Splits
 from crowdsign.data.splits import apply_train_size, check_fractions, group_split
-from crowdsign.data.summary import ImageLoadSummary, attach_summary
+from crowdsign.data.summary import ImageLoadSummary
 from crowdsign.data.tasks import map_task
 
 POOL, VAL, TEST = 0, 1, 2  # predefined split codes; POOL (or "train") is split by fractions
@@ -79,3 +80,9 @@ def build_splits(
     splits = Splits(*(full.subset(i) for i in index))
     summary.kept = n
     return attach_summary(apply_train_size(splits, train_size, seed), summary)
+
+
+def attach_summary(splits: Splits, summary: ImageLoadSummary) -> Splits:
+    """Return ``splits`` carrying ``summary`` as ``splits.summary`` (logged here too)."""
+    summary.log()
+    return replace(splits, summary=summary)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from crowdsign.data.imageset import Splits
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +106,3 @@ class ImageLoadSummary:
                 }
             ),
         )
-
-
-def attach_summary(splits: Splits, summary: ImageLoadSummary) -> Splits:
-    """Return ``splits`` carrying ``summary`` as ``splits.summary`` (logged here too)."""
-    summary.log()
-    return replace(splits, summary=summary)

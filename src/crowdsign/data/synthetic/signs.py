@@ -12,7 +12,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from crowdsign.data.synthetic import confusers
+import crowdsign.data.synthetic.confusers as confusers
 from crowdsign.data.synthetic.draw import (
     AA,
     Layer,
