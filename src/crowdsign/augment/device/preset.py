@@ -28,6 +28,7 @@ from crowdsign.augment.device.ops import DEVICE_FAMILIES, uniform
 from crowdsign.augment.device.photometric import brightness_contrast
 from crowdsign.augment.presets import PRESETS
 from crowdsign.augment.transforms import FamilyTransform
+from crowdsign.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def device_steps(transforms: list) -> list[Stage | Jitter]:
         elif isinstance(t, A.RandomBrightnessContrast):
             steps.append(Jitter(max(t.brightness_limit), max(t.contrast_limit), float(t.p)))
         else:
-            raise ValueError(
+            raise ConfigError(
                 f"augment: {type(t).__name__} has no device version; "
                 "use trainer.data_on_device=false for this preset"
             )
@@ -119,10 +120,10 @@ def device_train_preset(
     """The device twin of ``crowdsign.augment.train_preset`` (same arguments; a per-image
     ``contrast`` normalisation has no device version)."""
     if contrast != "none":
-        raise ValueError(
+        raise ConfigError(
             f"augment.contrast={contrast} has no device version; use trainer.data_on_device=false"
         )
     if preset not in PRESETS:
-        raise ValueError(f"unknown augment preset {preset!r}; known: {sorted(PRESETS)}")
+        raise ConfigError(f"unknown augment preset {preset!r}; known: {sorted(PRESETS)}")
     steps = device_steps(PRESETS[preset](strength))
     return DevicePreset(steps, image_size=image_size, hflip=hflip, name=preset)
