@@ -21,6 +21,7 @@ so memory is ``O(answers + workers * C^2)``, never a dense ``(images, workers)``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,29 @@ def sparse_answers(codes: CodedAnswers, answered: np.ndarray) -> SparseAnswers:
     return SparseAnswers(task, codes.worker.cpu(), codes.label.cpu(), int(answered.sum()))
 
 
+def expected_confusions(
+    answers: SparseAnswers,
+    posterior: torch.Tensor,
+    n_workers: int,
+    accuracy_prior: float = 1.0,
+    smoothing: float = 0.01,
+) -> torch.Tensor:
+    """Dawid–Skene's M-step: ``(n_workers, C, C)`` P(answer = column | truth = row) per worker
+    from the ``(N, C)`` class posteriors of the images (MAP: ``smoothing`` pseudo-answers in
+    every cell, ``accuracy_prior`` more on the diagonal). Rows sum to 1."""
+    n_classes = posterior.shape[1]
+    rows = torch.repeat_interleave(torch.arange(len(answers.indptr) - 1), answers.indptr.diff())
+    post = posterior.detach().float().cpu()[rows]  # (M, C) posterior of each answer's image
+    counts = torch.zeros(n_workers, n_classes, n_classes)
+    counts.index_put_(
+        (answers.worker[:, None], torch.arange(n_classes)[None, :], answers.label[:, None]),
+        post,
+        accumulate=True,
+    )
+    counts += smoothing + accuracy_prior * torch.eye(n_classes)
+    return (counts / counts.sum(2, keepdim=True)).to(posterior.device)
+
+
 class WorkerConfusionLoss(nn.Module):
     """Shared machinery: the answers, the per-worker parameters and the masked loss.
 
@@ -83,9 +107,36 @@ class WorkerConfusionLoss(nn.Module):
     loop's agreement statistic). Subclasses define :meth:`answer_log_probs`.
     """
 
-    def __init__(self, answers: SparseAnswers, n_workers: int, n_classes: int) -> None:
+    def __init__(
+        self,
+        answers: SparseAnswers,
+        n_workers: int,
+        n_classes: int,
+        *,
+        initial: torch.Tensor | None = None,
+        warmup_fraction: float = 0.0,
+        epochs: int = 1,
+    ) -> None:
         super().__init__()
         self.answers, self.n_workers, self.n_classes = answers, n_workers, n_classes
+        if not 0.0 <= warmup_fraction < 1.0:
+            raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
+        if warmup_fraction > 0 and initial is None:
+            raise ValueError("a warm-up trains on the aggregated targets: pass initial")
+        n_images = len(answers.indptr) - 1
+        initial = torch.full((n_images, n_classes), 1.0 / n_classes) if initial is None else initial
+        if initial.shape != (n_images, n_classes):
+            raise ValueError(
+                f"initial must be ({n_images}, {n_classes}), got {tuple(initial.shape)}"
+            )
+        # (N, C) the aggregated targets: the warm-up's soft labels and the workers' first estimate
+        self.register_buffer("initial", initial.float())
+        # warm-up: the first warmup_fraction of the epochs train on `initial` (soft cross-entropy)
+        self.warmup_images = int(warmup_fraction * epochs * n_images)
+        self.register_buffer("seen", torch.zeros((), dtype=torch.long))  # images trained on
+
+    def warming_up(self) -> bool:
+        return int(self.seen) < self.warmup_images
 
     def answer_log_probs(self, logits: torch.Tensor, worker: torch.Tensor) -> torch.Tensor:
         """``(K, C)`` log P(answer | image) for K (classifier logits, worker) pairs."""
@@ -95,6 +146,16 @@ class WorkerConfusionLoss(nn.Module):
         return torch.zeros((), device=worker.device)
 
     def forward(self, logits: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        warm = self.warming_up()
+        if self.training:
+            self.seen += len(positions)
+        if warm:
+            soft = self.initial[positions.to(self.initial.device)]
+            return -(soft * logits.float().log_softmax(1)).sum(1).mean()
+        return self.answers_loss(logits, positions)
+
+    def answers_loss(self, logits: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """The masked loss over the batch's answers (after the warm-up)."""
         row, worker, label = (t.to(logits.device) for t in self.answers.gather(positions))
         logp = self.answer_log_probs(logits.float()[row], worker)
         return F.nll_loss(logp, label) + self.penalty(worker)
@@ -143,9 +204,14 @@ class CrowdLayerLoss(WorkerConfusionLoss):
     """
 
     def __init__(
-        self, answers: SparseAnswers, n_workers: int, n_classes: int, lr_scale: float = 1.0
+        self,
+        answers: SparseAnswers,
+        n_workers: int,
+        n_classes: int,
+        lr_scale: float = 1.0,
+        **warmup: Any,
     ) -> None:
-        super().__init__(answers, n_workers, n_classes)
+        super().__init__(answers, n_workers, n_classes, **warmup)
         self.lr_scale = lr_scale
         self.weight = nn.Parameter(torch.eye(n_classes).repeat(n_workers, 1, 1))
         # running mean of the classifier's logits per predicted class, to read confusions out
@@ -188,14 +254,19 @@ class TraceRegLoss(WorkerConfusionLoss):
         trace_weight: float = 0.01,
         init_diagonal: float = 0.8,
         lr_scale: float = 1.0,
+        init_from_targets: bool = False,
+        **warmup: Any,
     ) -> None:
-        super().__init__(answers, n_workers, n_classes)
+        super().__init__(answers, n_workers, n_classes, **warmup)
         if not 1.0 / n_classes < init_diagonal < 1.0:
             raise ValueError(f"init_diagonal must be in (1/C, 1), got {init_diagonal}")
         self.trace_weight, self.lr_scale = trace_weight, lr_scale
         off = (1 - init_diagonal) / (n_classes - 1)
         logit = float(np.log(init_diagonal / off))
-        self.logits = nn.Parameter(logit * torch.eye(n_classes).repeat(n_workers, 1, 1))
+        start = logit * torch.eye(n_classes).repeat(n_workers, 1, 1)
+        if init_from_targets:  # each worker's confusion as the aggregated targets imply (M-step)
+            start = expected_confusions(answers, self.initial, n_workers).log()
+        self.logits = nn.Parameter(start)
 
     def confusions(self) -> torch.Tensor:
         return self.logits.softmax(2)

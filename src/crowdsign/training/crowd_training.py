@@ -50,13 +50,17 @@ def build_crowd_loss(cfg: DictConfig, targets: Targets) -> WorkerConfusionLoss |
         return None
     answers = sparse_answers(targets.codes, targets.answered)
     return instantiate(node)(
-        answers=answers, n_workers=targets.codes.n_workers, n_classes=targets.soft.shape[1]
+        answers=answers,
+        n_workers=targets.codes.n_workers,
+        n_classes=targets.soft.shape[1],
+        initial=torch.as_tensor(targets.soft[targets.answered]),  # warm-up targets, first estimate
+        epochs=int(cfg.trainer.epochs),
     )
 
 
 def worker_param_groups(loss: nn.Module | None, cfg: DictConfig) -> list[dict]:
     """``[]`` or the one optimizer group of the loss's worker parameters."""
-    if loss is None:
+    if loss is None or not list(loss.parameters()):  # crowd_em's workers are buffers
         return []
     return [worker_param_group(loss, float(cfg.optim.optimizer.lr))]
 

@@ -236,6 +236,8 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             torch.set_rng_state(state["torch_rng"])
+            if crowd_loss is not None:  # the workers' confusions and the EM's state
+                crowd_loss.load_state_dict(state["crowd_loss"])
             first_epoch, global_step = state["epoch"], state["global_step"]
             best, history = state["best_metric"], state["history"]
             log.info("resumed from %s at epoch %d", ckpt_dir / "last.pt", first_epoch)
@@ -310,6 +312,8 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 "class_names": list(splits.class_names),
                 "torch_rng": torch.get_rng_state(),
             }
+            if crowd_loss is not None:
+                state["crowd_loss"] = crowd_loss.state_dict()
             if val["balanced_accuracy"] > best:
                 best = state["best_metric"] = val["balanced_accuracy"]
                 # drawn on improvement only: a figure every epoch costs ~30% of a small run

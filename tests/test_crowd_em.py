@@ -1,0 +1,109 @@
+"""Deep EM with the classifier in the loop, warm-up on aggregated targets, resumable state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from test_crowd_learning import C, fit, planted_pool
+
+from crowdsign.training.checkpoint import load_checkpoint
+from crowdsign.training.crowd_em import CrowdEMLoss
+from crowdsign.training.crowd_losses import CrowdLayerLoss, TraceRegLoss, expected_confusions
+
+
+def vote_shares(answers, n: int) -> torch.Tensor:
+    rows = torch.repeat_interleave(torch.arange(n), answers.indptr.diff())
+    votes = torch.zeros(n, C).index_put_((rows, answers.label), torch.ones(len(rows)), True)
+    return votes / votes.sum(1, keepdim=True)
+
+
+def test_expected_confusions_recover_a_flipped_worker_from_true_posteriors():
+    truth, answers = planted_pool(300, seed=4, flip_worker=1)
+    conf = expected_confusions(answers, torch.eye(C)[truth], n_workers=3)
+    assert torch.allclose(conf.sum(2), torch.ones(3, C))
+    assert (conf[1].argmax(1) == (torch.arange(C) + 1) % C).all()
+    assert (conf[0].diagonal() > 0.8).all()
+
+
+def test_crowd_em_learns_a_flipped_worker_as_flipped_and_recovers_truth():
+    truth, answers = planted_pool(300, seed=2, flip_worker=1)
+    initial = vote_shares(answers, 300)  # the vote trusts the flipped worker like the others
+    loss = CrowdEMLoss(answers, n_workers=3, n_classes=C, prior_weight=1.0, initial=initial)
+    logits = fit(loss, 300)
+    conf = loss.confusions()
+    assert (conf[1].argmax(1) == (torch.arange(C) + 1) % C).all()
+    assert (conf[0].argmax(1) == torch.arange(C)).all()
+    assert (logits.argmax(1).numpy() == truth).mean() > 0.9
+    assert (loss.posterior.argmax(1).numpy() == truth).mean() > 0.9
+
+
+def test_crowd_em_without_prior_or_updates_trains_on_the_initial_posteriors():
+    truth, answers = planted_pool(40, seed=5)
+    initial = vote_shares(answers, 40)
+    loss = CrowdEMLoss(answers, 3, C, prior_weight=0.0, update_confusions=False, initial=initial)
+    logits = torch.randn(40, C, generator=torch.Generator().manual_seed(0))
+    value = loss(logits, torch.arange(40))
+    # beta = 0: the posterior is the answers' likelihood under the initial confusions alone
+    lik = torch.zeros(40, C).index_add_(
+        0,
+        torch.repeat_interleave(torch.arange(40), answers.indptr.diff()),
+        expected_confusions(answers, initial, 3).log()[answers.worker, :, answers.label],
+    )
+    expected = -(lik.softmax(1) * logits.log_softmax(1)).sum(1).mean()
+    assert torch.allclose(value, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [CrowdLayerLoss, TraceRegLoss, CrowdEMLoss])
+def test_warm_up_trains_on_the_initial_targets_then_on_the_answers(cls):
+    truth, answers = planted_pool(10, seed=6)
+    initial = torch.softmax(torch.randn(10, C, generator=torch.Generator().manual_seed(1)), 1)
+    loss = cls(answers, 3, C, initial=initial, warmup_fraction=0.5, epochs=2)  # 10 images
+    logits = torch.randn(10, C, generator=torch.Generator().manual_seed(2))
+    soft_ce = -(initial * logits.log_softmax(1)).sum(1).mean()
+    assert torch.allclose(loss(logits, torch.arange(10)), soft_ce)  # images 0..9 seen
+    assert loss.warming_up() is False  # 10 = 0.5 * 2 epochs * 10 images
+    assert not torch.allclose(loss(logits, torch.arange(10)), soft_ce)
+    loss.eval()
+    seen = int(loss.seen)
+    loss(logits, torch.arange(10))
+    assert int(loss.seen) == seen  # evaluation does not advance the warm-up
+
+
+def test_trace_reg_starts_from_the_confusions_the_targets_imply():
+    truth, answers = planted_pool(200, seed=7, flip_worker=2)
+    initial = torch.eye(C)[truth]
+    loss = TraceRegLoss(answers, 3, C, initial=initial, init_from_targets=True)
+    assert torch.allclose(loss.confusions(), expected_confusions(answers, initial, 3), atol=1e-6)
+    assert (loss.confusions()[2].argmax(1) == (torch.arange(C) + 1) % C).all()
+
+
+def test_warm_up_needs_the_initial_targets():
+    _, answers = planted_pool(10, seed=8)
+    with pytest.raises(ValueError, match="initial"):
+        CrowdLayerLoss(answers, 3, C, warmup_fraction=0.2, epochs=3)
+
+
+def test_crowd_em_checkpoints_its_state_and_resumes(make_cfg):
+    import pandas as pd
+
+    from crowdsign.training import train
+
+    cfg = make_cfg("train", ["debug=smoke", "robust=crowd_em", "crowd_loss.warmup_fraction=0.5"])
+    train(cfg)
+    run = Path(cfg.paths.output_dir)
+    state = load_checkpoint(run / "checkpoints" / "last.pt")["crowd_loss"]
+    assert int(state["seen"]) > 0 and state["log_conf"].ndim == 3
+    learned = pd.read_csv(run / "crowd" / "learned_workers.csv")
+    (run / "crowd" / "learned_workers.csv").unlink()
+    # resuming the finished run trains no epoch: the workers it reports are the saved ones,
+    # not a fresh Dawid–Skene start
+    train(
+        make_cfg(
+            "train",
+            ["debug=smoke", "robust=crowd_em", "crowd_loss.warmup_fraction=0.5", "resume=true"],
+        )
+    )
+    again = pd.read_csv(run / "crowd" / "learned_workers.csv")
+    pd.testing.assert_frame_equal(learned, again)
