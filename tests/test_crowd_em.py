@@ -107,3 +107,34 @@ def test_crowd_em_checkpoints_its_state_and_resumes(make_cfg):
     )
     again = pd.read_csv(run / "crowd" / "learned_workers.csv")
     pd.testing.assert_frame_equal(learned, again)
+
+
+def test_log_pool_consensus_is_sharper_where_sources_agree():
+    import numpy as np
+    import pandas as pd
+
+    from crowdsign.crowd.answers import encode
+    from crowdsign.training.consensus import crowdlab_consensus
+
+    rng = np.random.default_rng(9)
+    truth = rng.integers(0, C, 150)
+    rows = [
+        (f"t{i}", w, str(y if rng.random() < 0.8 else rng.integers(0, C)))
+        for i, y in enumerate(truth)
+        for w in ("a", "b", "c")
+    ]
+    codes = encode(
+        pd.DataFrame(rows, columns=["task", "worker", "label"]),
+        tasks=np.array([f"t{i}" for i in range(150)]),
+        labels=np.array([str(c) for c in range(C)], dtype=object),
+    )
+    votes = np.zeros((150, C))
+    np.add.at(votes, (codes.task.numpy(), codes.label.numpy()), 1)
+    model = np.full((150, C), 0.15)
+    model[np.arange(150), truth] = 0.7
+    linear = crowdlab_consensus(codes, votes.argmax(1), model)
+    log = crowdlab_consensus(codes, votes.argmax(1), model, log_pool=True)
+    assert np.allclose(log.posterior.sum(1), 1.0, atol=1e-5)
+    unanimous = votes.max(1) == 3
+    assert (log.quality[unanimous] > linear.quality[unanimous]).all()
+    assert (log.label == truth).mean() >= (linear.label == truth).mean()

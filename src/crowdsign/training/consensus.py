@@ -34,6 +34,10 @@ class ConsensusConfig:
     folds: int = 2  # cross-fitting folds (>= 2)
     epochs_fraction: float = 0.5  # each fold model's epochs, relative to trainer.epochs
     min_weight: float = 1e-6
+    # false: CROWDLAB's linear pool (weighted mean of the model's and the smoothed answers'
+    # probabilities); true: the logarithmic pool (weighted product, renormalised), which treats
+    # model and workers as independent evidence, so agreeing sources sharpen the target
+    log_pool: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,40 @@ def _agreement_with_others(codes: CodedAnswers) -> tuple[np.ndarray, np.ndarray]
     return agree, per_task
 
 
+def _pool(
+    task: np.ndarray,
+    answer_probs: np.ndarray,
+    answer_weight: np.ndarray,
+    model_probs: np.ndarray,
+    model_weight: float,
+    log_pool: bool,
+) -> np.ndarray:
+    """``(N, C)`` weighted pool of the model's ``(N, C)`` and the answers' ``(M, C)``
+    probabilities: linear (weighted mean) or logarithmic (weighted product, renormalised)."""
+    if log_pool:
+        score = model_weight * np.log(np.clip(model_probs, 1e-3, 1.0))
+        np.add.at(score, task, answer_weight[:, None] * np.log(answer_probs))
+        score -= score.max(1, keepdims=True)
+        mass = np.exp(score)
+        return mass / mass.sum(1, keepdims=True)
+    mass = model_weight * model_probs.astype(np.float64)
+    np.add.at(mass, task, answer_weight[:, None] * answer_probs)
+    total = model_weight + np.bincount(task, weights=answer_weight, minlength=len(model_probs))
+    return mass / total[:, None]
+
+
 def crowdlab_consensus(
-    codes: CodedAnswers, initial: np.ndarray, pred_probs: np.ndarray, min_weight: float = 1e-6
+    codes: CodedAnswers,
+    initial: np.ndarray,
+    pred_probs: np.ndarray,
+    min_weight: float = 1e-6,
+    log_pool: bool = False,
 ) -> Consensus:
     """Combine out-of-sample ``pred_probs`` ``(N, C)`` with the answers, weighed by quality.
 
     ``initial`` ``(N,)`` is the first consensus (e.g. majority vote) the weights are measured
-    against. Images without answers get the model's probabilities.
+    against. Images without answers get the model's probabilities. ``log_pool``: see
+    :class:`ConsensusConfig`.
     """
     task, worker, label = (t.cpu().numpy() for t in (codes.task, codes.worker, codes.label))
     n, c, w = codes.n_tasks, pred_probs.shape[1], codes.n_workers
@@ -121,10 +152,7 @@ def crowdlab_consensus(
     likely = min(max(mean_agree, 1.0 / c), 1.0 - 1e-6)
     smoothed = np.full((len(label), c), (1.0 - likely) / (c - 1))
     smoothed[np.arange(len(label)), label] = likely
-    mass = model_weight * pred_probs.astype(np.float64)
-    np.add.at(mass, task, worker_weight[worker, None] * smoothed)
-    total = model_weight + np.bincount(task, weights=worker_weight[worker], minlength=n)
-    posterior = mass / total[:, None]
+    posterior = _pool(task, smoothed, worker_weight[worker], pred_probs, model_weight, log_pool)
     cons = posterior.argmax(1)
     quality = posterior[np.arange(n), cons]
     hits = np.bincount(task, weights=(label == cons[task]).astype(float), minlength=n)
