@@ -34,6 +34,9 @@ def test_report_means_stds_and_gap_closed(tmp_path):
     assert means["crowd_layer/mean"] == pytest.approx(0.72)
     md = (tmp_path / "report" / "crowd_methods.md").read_text()
     assert "| crowd_layer | 2 | 0,1 | 0.720 ± 0.028 | 55% |" in md
+    rows = {line.split(" | ")[0]: line for line in md.splitlines() if line.startswith("| ")}
+    assert rows["| crowd_layer"].endswith("| +11.0* |")  # 0.720 - 0.028 > 0.610 + 0.014
+    assert rows["| none"].endswith("| +0.0 |")  # the vote itself
     assert "1 incomplete" in md and "0.772" in md and "VGG16" in md
 
 

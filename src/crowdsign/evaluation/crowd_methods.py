@@ -67,6 +67,10 @@ def summarize(
     ref = out["mean"].get(reference, np.nan)
     base = out["mean"].get(baseline, np.nan)
     out["gap_closed"] = (out["mean"] - base) / (ref - base) if ref != base else np.nan
+    out["vs_vote"] = out["mean"] - base
+    # apart from the vote beyond one std of both: mean - std above the vote's mean + std
+    base_std = out["std"].get(baseline, np.nan)
+    out["beyond_std"] = (out["mean"] - out["std"]) > (base + base_std)
     return out.reset_index()
 
 
@@ -76,6 +80,10 @@ def _fmt(x: float, digits: int = 3) -> str:
 
 def _percent(x: float) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
+def _points(x: float, beyond: bool) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{100 * x:+.1f}{'*' if beyond else ''}"
 
 
 def to_markdown(
@@ -92,20 +100,21 @@ def to_markdown(
         f"{int((runs['status'] == 'failed').sum())} failed, "
         f"{int((runs['status'] == 'incomplete').sum())} incomplete.",
         "",
-        "| method | runs | seeds | mean ± std | gap closed | min/run | published* |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| method | runs | seeds | mean ± std | gap closed | min/run | published* | vs vote |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in summary.itertuples():
         pub = published.get(r.method)
         lines.append(
             f"| {r.method} | {r.n} | {r.seeds} | {_fmt(r.mean)} ± {_fmt(r.std)} | "
             f"{_percent(r.gap_closed)} | {_fmt(r.minutes, 1)} | "
-            f"{'–' if pub is None else _fmt(pub)} |"
+            f"{'–' if pub is None else _fmt(pub)} | {_points(r.vs_vote, r.beyond_std)} |"
         )
     lines += [
         "",
         "gap closed = (method − vote) / (clean − vote): `clean` trains on the true labels, "
-        "`none` on the majority vote.",
+        "`none` on the majority vote. vs vote: the difference in points, * where the two are "
+        "apart by more than one std of each (mean − std above the vote's mean + std).",
     ]
     if published:
         lines.append(f"*published: {published_note} (a different backbone; compare ranks only)")
