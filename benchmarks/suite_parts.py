@@ -20,9 +20,9 @@ from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
 from crowdsign.augment.device import device_train_preset
+from crowdsign.runtime.device import Precision
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.device_batches import DeviceBatches
-from crowdsign.training.loop import Precision
 
 REPO = Path(__file__).resolve().parents[1]
 Row = tuple[str, str, str, str]

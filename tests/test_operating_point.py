@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowdsign.training.checkpoint import load_checkpoint
+from crowdsign.runtime.checkpoint import load_checkpoint
 from crowdsign.training.operating_point import at_threshold, choose_threshold
 
 

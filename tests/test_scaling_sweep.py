@@ -17,8 +17,9 @@ from omegaconf import OmegaConf
 
 import crowdsign.training
 from crowdsign.cli import run_train
-from crowdsign.training import run_version, sweep
-from crowdsign.training.run_version import current_version, stale_reason, write_version
+from crowdsign.runtime import run_version
+from crowdsign.runtime.run_version import current_version, stale_reason, write_version
+from crowdsign.training import sweep
 from crowdsign.training.sweep import sweep_job
 
 STORED = {"test/accuracy": 0.9, "test/balanced_accuracy": 0.85}

@@ -15,8 +15,8 @@ from conftest import REPO
 
 import crowdsign.training.run as run_module
 from crowdsign.evaluation.evaluate import evaluate
+from crowdsign.runtime.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training import train
-from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 
 SMOKE = ["debug=smoke"]
 

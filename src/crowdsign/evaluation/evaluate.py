@@ -19,14 +19,13 @@ from crowdsign.augment import Preset, eval_preset
 from crowdsign.data.imageset import ImageSet
 from crowdsign.data.load import load_splits
 from crowdsign.errors import ConfigError
-from crowdsign.evaluation.metrics import stop_index
 from crowdsign.evaluation.report import write_report
 from crowdsign.evaluation.robustness import robustness_report
-from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.inference.model import load_model
-from crowdsign.training.loop import Precision
-from crowdsign.training.runtime import configure_threads, resolve_device, resolve_precision
-from crowdsign.training.tensorboard import RunLogger
+from crowdsign.runtime.device import Precision, configure_threads, resolve_device, resolve_precision
+from crowdsign.runtime.metrics import stop_index
+from crowdsign.runtime.scoring import evaluate_split
+from crowdsign.runtime.tensorboard import RunLogger
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from crowdsign.inference.contact_sheet import ExtremeStops, render_sheet
 from crowdsign.inference.inputs import resolve_inputs
 from crowdsign.inference.model import LoadedModel, load_model
 from crowdsign.inference.writers import WRITERS, Prediction
-from crowdsign.training.loop import Precision, predict_proba
-from crowdsign.training.runtime import configure_threads, resolve_device, resolve_precision
+from crowdsign.runtime.device import Precision, configure_threads, resolve_device, resolve_precision
+from crowdsign.runtime.scoring import predict_proba
 
 log = logging.getLogger(__name__)
 

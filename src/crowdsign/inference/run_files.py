@@ -17,7 +17,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from crowdsign.training.checkpoint import load_checkpoint
+from crowdsign.runtime.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 ``train`` is imported lazily so that light modules (``training.loop``, ``training.checkpoint``)
 can be used by evaluation and inference without pulling in the whole pipeline (and without an
-import cycle through :mod:`crowdsign.evaluation.scoring`).
+import cycle through :mod:`crowdsign.runtime.scoring`).
 """
 
 from __future__ import annotations

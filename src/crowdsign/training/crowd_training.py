@@ -24,6 +24,8 @@ from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
 from crowdsign.data.imageset import ImageSet
+from crowdsign.runtime.device import Precision
+from crowdsign.runtime.scoring import predict_proba
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.consensus import (
     ConsensusConfig,
@@ -37,7 +39,7 @@ from crowdsign.training.crowd_losses import (
     sparse_answers,
     worker_param_group,
 )
-from crowdsign.training.loop import Precision, predict_proba, train_one_epoch
+from crowdsign.training.loop import train_one_epoch
 from crowdsign.training.targets import Targets
 
 log = logging.getLogger(__name__)

@@ -1,34 +1,17 @@
-"""One epoch of training and batched inference: plain functions, readable top to bottom."""
+"""One epoch of training: a plain function, readable top to bottom."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from crowdsign.augment import Preset
-from crowdsign.models.inputs import hwc_to_chw, to_model_input
+from crowdsign.models.inputs import to_model_input
+from crowdsign.runtime.device import Precision
 from crowdsign.training.losses import crowd_loss
-
-
-@dataclass(frozen=True)
-class Precision:
-    """Where and how the model runs."""
-
-    device: torch.device
-    autocast_dtype: torch.dtype | None  # None: fp32
-    channels_last: bool
-
-    def autocast(self) -> contextlib.AbstractContextManager:
-        if self.autocast_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
 
 def loss_fn(
@@ -114,35 +97,3 @@ def train_one_epoch(
         "steps": float(steps),
         "images_per_s": seen / max(elapsed, 1e-9),
     }
-
-
-@torch.no_grad()
-def predict_proba(
-    model: nn.Module,
-    images: np.ndarray,
-    *,
-    precision: Precision,
-    batch_size: int,
-    transform: Preset | None = None,
-    limit_batches: int = 0,
-) -> torch.Tensor:
-    """``(N, C)`` float32 class probabilities for ``(N, H, W, 3)`` uint8 images, on the CPU.
-
-    ``transform`` (the eval preset) is applied per image only when given; cached images that
-    already have the model's size need none.
-    """
-    model.eval()
-    out = []
-    for b, start in enumerate(range(0, len(images), batch_size)):
-        if limit_batches and b >= limit_batches:
-            break
-        chunk = np.asarray(images[start : start + batch_size])
-        if transform is not None:
-            chunk = np.stack([transform(im) for im in chunk])
-        x = to_model_input(
-            hwc_to_chw(chunk), device=precision.device, channels_last=precision.channels_last
-        )
-        with precision.autocast():
-            logits = model(x)
-        out.append(logits.float().softmax(1).cpu())
-    return torch.cat(out) if out else torch.empty(0, 0)

@@ -13,9 +13,9 @@ from omegaconf import DictConfig
 from crowdsign.data.imageset import Splits
 from crowdsign.evaluation.report import write_report
 from crowdsign.inference.model_card import write_model_card
+from crowdsign.runtime.tensorboard import RunLogger
 from crowdsign.training.distributed import DistInfo
 from crowdsign.training.targets import Targets
-from crowdsign.training.tensorboard import RunLogger
 
 
 def git_sha() -> str | None:

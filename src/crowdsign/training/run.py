@@ -24,11 +24,18 @@ from crowdsign.data.balance import class_weights as class_weights_for
 from crowdsign.data.imageset import ImageSet, Splits
 from crowdsign.data.load import load_splits
 from crowdsign.data.splits import validation_set
-from crowdsign.evaluation.scoring import evaluate_split
+from crowdsign.runtime.checkpoint import load_checkpoint, save_checkpoint
+from crowdsign.runtime.device import (
+    configure_threads,
+    resolve_device,
+    resolve_precision,
+    seed_everything,
+)
+from crowdsign.runtime.scoring import evaluate_split
+from crowdsign.runtime.tensorboard import RunLogger
 from crowdsign.training.acquire import acquire_answers
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.calibration import calibrate_best
-from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
 from crowdsign.training.crowd_outputs import write_crowd_outputs
 from crowdsign.training.crowd_training import (
     build_crowd_loss,
@@ -47,15 +54,8 @@ from crowdsign.training.distributed import (
 from crowdsign.training.loop import train_one_epoch
 from crowdsign.training.operating_point import operating_point
 from crowdsign.training.outputs import write_run_outputs
-from crowdsign.training.runtime import (
-    configure_threads,
-    resolve_device,
-    resolve_precision,
-    seed_everything,
-)
 from crowdsign.training.selection import crowd_and_selection
 from crowdsign.training.targets import Targets, crowd_targets
-from crowdsign.training.tensorboard import RunLogger
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from crowdsign.training.run_version import current_version, stale_reason, write_version
+from crowdsign.runtime.run_version import current_version, stale_reason, write_version
 
 log = logging.getLogger(__name__)
 

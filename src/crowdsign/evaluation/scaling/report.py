@@ -26,7 +26,7 @@ from crowdsign.evaluation.scaling.fit import CurveFit, fit_curves, noise_tax_tab
 from crowdsign.evaluation.scaling.paired import paired_table
 from crowdsign.evaluation.scaling.plots import plot_cost, plot_heatmap, plot_learning_curves
 from crowdsign.evaluation.scaling.summary import CELL, add_labels, fmt, summarize
-from crowdsign.training.tensorboard import RunLogger
+from crowdsign.runtime.tensorboard import RunLogger
 
 log = logging.getLogger(__name__)
 CURVE = ["condition", "option"]
