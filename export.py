@@ -3,7 +3,7 @@
 import hydra
 from omegaconf import DictConfig
 
-from crowdsign.inference.cli import run_export
+from crowdsign.cli import run_export
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="export")

@@ -17,7 +17,7 @@ import pytest
 import torch
 from conftest import REPO, compose_config
 
-import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
+import crowdsign.cli  # noqa: F401 - registers base_predict / base_export
 import crowdsign.inference.export as export_module
 from crowdsign.augment import eval_preset
 from crowdsign.inference import load_model

@@ -13,7 +13,7 @@ import torch
 from conftest import compose_config
 from PIL import Image
 
-import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
+import crowdsign.cli  # noqa: F401 - registers base_predict / base_export
 from crowdsign.augment import eval_preset
 from crowdsign.data.decode import read_image
 from crowdsign.evaluation.evaluate import load_for_evaluation

@@ -14,7 +14,7 @@ import torch
 from conftest import REPO
 from PIL import Image
 
-import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
+import crowdsign.cli  # noqa: F401 - registers base_predict / base_export
 from crowdsign.augment import eval_preset
 from crowdsign.data.decode import read_image
 from crowdsign.inference import load_model

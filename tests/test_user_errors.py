@@ -17,7 +17,6 @@ import crowdsign.training
 from crowdsign import cli
 from crowdsign.crowd.io.examples import FILES
 from crowdsign.errors import ConfigError, UserError
-from crowdsign.inference import cli as inference_cli
 
 EXAMPLES = REPO / "data" / "examples"
 
@@ -44,8 +43,8 @@ def assert_one_line(outcome, *named: str) -> str:
     ("main", "extra"),
     [
         (cli.evaluate, []),
-        (inference_cli.export_main, []),
-        (inference_cli.predict_main, ["inputs=."]),
+        (cli.export_main, []),
+        (cli.predict_main, ["inputs=."]),
     ],
     ids=["evaluate", "export", "predict"],
 )
@@ -158,7 +157,7 @@ def test_predict_inputs_that_do_not_exist(tmp_path, capsys, smoke_run):
     cfg, _ = smoke_run
     best = Path(cfg.paths.output_dir) / "checkpoints" / "best.pt"
     outcome = run_main(
-        inference_cli.predict_main,
+        cli.predict_main,
         [f"ckpt_path={best}", f"inputs={tmp_path / 'nowhere'}", f"hydra.run.dir={tmp_path}"],
         capsys,
     )

@@ -1,4 +1,5 @@
-"""Hydra entry points shared by ``train.py``/``evaluate.py`` and the console scripts."""
+"""Hydra entry points of ``train.py``, ``evaluate.py``, ``label.py``, ``predict.py`` and
+``export.py``, and the console scripts ``crowdsign-{train,evaluate,label,predict,export}``."""
 
 from __future__ import annotations
 
@@ -77,6 +78,32 @@ def run_label(cfg: DictConfig) -> None:
         sys.exit(2)
 
 
+def run_predict(cfg: DictConfig) -> None:
+    from crowdsign.inference.predict import predict
+
+    with exit_on_user_error():
+        validate_config(cfg)
+        result = predict(cfg)
+    stops = "" if result.n_stop is None else f", {result.n_stop} predicted stop"
+    print(
+        f"predicted {result.n_predicted} image(s){stops}, skipped {len(result.skipped)} "
+        f"unreadable\n  predictions: {result.output}"
+        + (f"\n  contact sheet: {result.sheet}" if result.sheet else "")
+    )
+
+
+def run_export(cfg: DictConfig) -> None:
+    from crowdsign.inference.export import export
+
+    with exit_on_user_error():
+        validate_config(cfg)
+        result = export(cfg)
+    print(
+        f"exported {result.path} ({result.size_bytes / 1e6:.2f} MB); onnxruntime matches "
+        f"PyTorch on {result.checked} images (max |Δ| {result.max_abs_diff:.2e})"
+    )
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def train(cfg: DictConfig) -> float:
     """Console script ``crowdsign-train``; same as ``python train.py``."""
@@ -93,3 +120,15 @@ def evaluate(cfg: DictConfig) -> None:
 def label(cfg: DictConfig) -> None:
     """Console script ``crowdsign-label``; same as ``python label.py``."""
     run_label(cfg)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
+def predict_main(cfg: DictConfig) -> None:
+    """Console script ``crowdsign-predict``; same as ``python predict.py``."""
+    run_predict(cfg)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
+def export_main(cfg: DictConfig) -> None:
+    """Console script ``crowdsign-export``; same as ``python export.py``."""
+    run_export(cfg)
