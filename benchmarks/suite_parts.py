@@ -156,7 +156,7 @@ def gtsrb_overrides(args: argparse.Namespace, device: torch.device) -> tuple[str
 
 
 def gtsrb_rows(args: argparse.Namespace, device: torch.device, work: Path) -> list[Row]:
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     if not args.quick and not Path(args.gtsrb_root).exists():
         return [("gtsrb", "time to 99% on GTSRB", f"skipped: no {args.gtsrb_root}", "")]

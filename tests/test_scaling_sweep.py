@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-import crowdsign.training
+import crowdsign.pipeline
 from crowdsign.cli import run_train
 from crowdsign.runtime import run_version
 from crowdsign.runtime.run_version import current_version, stale_reason, write_version
@@ -141,7 +141,7 @@ def test_run_train_raises_outside_a_sweep_and_records_inside(tmp_path, monkeypat
     def boom(cfg):
         raise ValueError("bad point")
 
-    monkeypatch.setattr(crowdsign.training, "train", boom)
+    monkeypatch.setattr(crowdsign.pipeline, "train", boom)
     monkeypatch.setattr(sweep, "in_multirun", lambda: False)
     with pytest.raises(ValueError, match="bad point"):
         run_train(_cfg(tmp_path))

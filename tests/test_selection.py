@@ -113,7 +113,7 @@ def test_a_run_records_its_selection_in_metrics_and_model_card(smoke_run):
 
 
 def test_a_gold_run_prices_its_gold_set(make_cfg):
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     cfg = make_cfg(
         "train", ["debug=smoke", "trainer.epochs=1", "trainer.selection=gold", "data.gold_size=20"]

@@ -13,7 +13,7 @@ import torch
 from crowdsign.crowd.aggregate import MajorityVote
 from crowdsign.crowd.answers import CrowdLabels, LoadSummary
 from crowdsign.data.imageset import ImageSet
-from crowdsign.training import train
+from crowdsign.pipeline import train
 from crowdsign.training.batches import EpochSampler
 from crowdsign.training.targets import aggregate_targets
 

@@ -15,8 +15,8 @@ from conftest import REPO
 
 import crowdsign.training.run as run_module
 from crowdsign.evaluation.evaluate import evaluate
+from crowdsign.pipeline import train
 from crowdsign.runtime.checkpoint import load_checkpoint, save_checkpoint
-from crowdsign.training import train
 
 SMOKE = ["debug=smoke"]
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 from entrypoints import run_main
 
-import crowdsign.training
+import crowdsign.pipeline
 from crowdsign import cli
 from crowdsign.crowd.io.examples import FILES
 from crowdsign.errors import ConfigError, UserError
@@ -146,7 +146,7 @@ def test_a_bug_keeps_its_traceback(tmp_path, capsys, monkeypatch):
     def bug(cfg):
         raise KeyError("a bug, not the user's fault")
 
-    monkeypatch.setattr(crowdsign.training, "train", bug)
+    monkeypatch.setattr(crowdsign.pipeline, "train", bug)
     outcome = run_main(cli.train, ["debug=smoke", f"hydra.run.dir={tmp_path / 'run'}"], capsys)
     assert outcome.code == 1
     assert "Traceback" in outcome.err and "in bug" in outcome.err

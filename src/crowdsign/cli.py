@@ -24,7 +24,7 @@ register_configs()
 
 
 def run_train(cfg: DictConfig) -> dict[str, float]:
-    from crowdsign.training import train as train_fn
+    from crowdsign.pipeline import train as train_fn
     from crowdsign.training.sweep import in_multirun, sweep_job
 
     def checked_train(cfg: DictConfig) -> dict[str, float]:

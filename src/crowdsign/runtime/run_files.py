@@ -122,7 +122,7 @@ def _read_robustness(files: RunFiles) -> None:
 
 
 def read_run(run_dir: Path) -> RunFiles:
-    """Everything :func:`crowdsign.inference.model_card.write_model_card` needs from a run.
+    """Everything :func:`crowdsign.evaluation.model_card.write_model_card` needs from a run.
 
     Raises:
         FileNotFoundError: ``run_dir`` is not a directory.

@@ -1,8 +1,8 @@
 """``write_model_card(run_dir)``: the run's facts as ``model_card.md``, next to its checkpoints.
 
-Every statement is read from the run's files (see :mod:`crowdsign.inference.run_files`) or
+Every statement is read from the run's files (see :mod:`crowdsign.runtime.run_files`) or
 derived from its config; a section whose file is absent says so in one line. The cost and
-robustness tables come from :mod:`crowdsign.inference.card_tables`.
+robustness tables come from :mod:`crowdsign.evaluation.card_tables`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from crowdsign.inference.card_tables import cost_section, robustness_section
+from crowdsign.evaluation.card_tables import cost_section, robustness_section
 from crowdsign.inference.model import stop_indices
-from crowdsign.inference.run_files import RunFiles, read_run
+from crowdsign.runtime.run_files import RunFiles, read_run
 
 log = logging.getLogger(__name__)
 
