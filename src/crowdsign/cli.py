@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from crowdsign.checks import validate_config
 from crowdsign.config import register_configs
 from crowdsign.errors import exit_on_user_error
+from crowdsign.runtime.run_dir import RunDir
 
 log = logging.getLogger("crowdsign")
 
@@ -41,16 +42,16 @@ def run_train(cfg: DictConfig) -> dict[str, float]:
             metrics = checked_train(cfg)
     if not is_main:
         return metrics
-    out = cfg.paths.output_dir
+    run = RunDir(cfg.paths.output_dir)
     log.info(
         "test accuracy %.4f, balanced accuracy %.4f",
         metrics["test/accuracy"],
         metrics["test/balanced_accuracy"],
     )
     print(
-        f"outputs: {out}\n  checkpoints: {out}/checkpoints/{{best,last}}.pt\n"
-        f"  metrics: {out}/metrics.json\n  report: {out}/report.md\n"
-        f"  tensorboard --logdir {out}/tb"
+        f"outputs: {run.root}\n  checkpoints: {run.checkpoints}/{{best,last}}.pt\n"
+        f"  metrics: {run.metrics}\n  report: {run.report_md}\n"
+        f"  tensorboard --logdir {run.tb}"
     )
     return metrics
 

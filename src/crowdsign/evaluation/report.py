@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from crowdsign.runtime.figures import confusion_figure  # noqa: E402
+from crowdsign.runtime.run_dir import RunDir  # noqa: E402
 
 HEADLINE = (
     "accuracy",
@@ -51,7 +51,7 @@ def write_report(
     context: dict[str, Any],
 ) -> str:
     """Write report.json, report.md and confusion.png into ``out_dir``; return the Markdown."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    run = RunDir(out_dir)
     payload = {
         "title": title,
         "context": context,
@@ -59,10 +59,10 @@ def write_report(
         "class_names": list(class_names),
         "confusion": confusion.tolist(),
     }
-    (out_dir / "report.json").write_text(json.dumps(payload, indent=2))
+    run.write_json(run.report_json, payload)
     md = markdown_report(title, metrics, confusion, list(class_names), context)
-    (out_dir / "report.md").write_text(md)
+    run.report_md.write_text(md)
     fig = confusion_figure(confusion, class_names)
-    fig.savefig(out_dir / "confusion.png")
+    fig.savefig(run.confusion_png)
     plt.close(fig)
     return md

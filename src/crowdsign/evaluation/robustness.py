@@ -31,6 +31,7 @@ from crowdsign.augment import Preset
 from crowdsign.augment.corruptions import CORRUPTIONS, corrupt_batch, image_seeds
 from crowdsign.augment.family import FAMILIES
 from crowdsign.augment.tensor import to_tensor_batch
+from crowdsign.runtime.run_dir import RunDir
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,12 @@ def robustness_report(
     finally:
         model.train(was_training)
 
-    _write_csv(out_dir / "robustness.csv", [clean, *cells])
+    run = RunDir(out_dir)
+    _write_csv(run.robustness_csv, [clean, *cells])
     headline = _headline(clean, cells, families, has_stop=bool(is_stop.any()))
-    _write_markdown(out_dir / "robustness.md", clean, cells, headline, families, severities, seed)
+    _write_markdown(run.robustness_md, clean, cells, headline, families, severities, seed)
     _write_grid(
-        out_dir / "robustness_grid.png",
+        run.robustness_grid,
         (images[sample], int(clean_pred[sample])),
         grid,
         families,

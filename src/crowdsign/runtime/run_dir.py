@@ -8,6 +8,7 @@ A training run (Hydra's run dir, ``paths.output_dir``) holds::
     run_version.json                       config and code hashes (:mod:`.run_version`)
     error.json                             a failed sweep job's error (instead of metrics.json)
     report.{json,md}, confusion.png        the test report (:mod:`crowdsign.evaluation.report`)
+    robustness.{csv,md}, robustness_grid.png  ``evaluate.py report=robustness``
     model_card.md                          :mod:`crowdsign.evaluation.model_card`
     data_summary.json                      what a real source read, kept and skipped
     crowd/                                 load summary, targets, cost and worker reports
@@ -101,9 +102,22 @@ class RunDir:
     def hydra(self) -> Path:
         return self.root / ".hydra"
 
-    def robustness_dirs(self) -> tuple[Path, Path]:
+    @property
+    def robustness_csv(self) -> Path:
+        """``evaluate.py report=robustness``: one row per corruption × severity."""
+        return self.root / "robustness.csv"
+
+    @property
+    def robustness_md(self) -> Path:
+        return self.root / "robustness.md"
+
+    @property
+    def robustness_grid(self) -> Path:
+        return self.root / "robustness_grid.png"
+
+    def robustness_dirs(self) -> tuple[RunDir, RunDir]:
         """Where a robustness report may be: the run dir itself or its ``robustness/``."""
-        return self.root, self.root / "robustness"
+        return self, RunDir(self.root / "robustness")
 
     # --- reading and writing -------------------------------------------------------------------
     @staticmethod
