@@ -14,7 +14,7 @@ PACKAGE = "crowdsign"
 
 # lowest first; a module may import its own layer (without a package cycle) and those below
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("crowdsign", "crowdsign.errors", "crowdsign.checks")),
+    ("base", ("crowdsign", "crowdsign.errors", "crowdsign.checks", "crowdsign.markdown")),
     (
         "data, crowd, augment, models",
         ("crowdsign.data", "crowdsign.crowd", "crowdsign.augment", "crowdsign.models"),

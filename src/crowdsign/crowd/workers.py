@@ -24,6 +24,7 @@ import torch
 
 from crowdsign.crowd.aggregate.base import Aggregator, flat_index, segment_sum, take
 from crowdsign.crowd.answers import CodedAnswers
+from crowdsign.markdown import table
 
 CONSTANT_SHARE = 0.95  # a worker giving one label this often is called out in the evidence
 
@@ -164,14 +165,9 @@ def _md_table(frame: pd.DataFrame) -> list[str]:
             return "" if math.isnan(v) else f"{v:.3f}"
         return str(v).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |"]
-    lines.append(
-        "|" + "|".join("---:" if frame[c].dtype.kind in "fiu" else "---" for c in frame) + "|"
-    )
-    lines += [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
-    ]
-    return lines
+    align = "".join("r" if frame[c].dtype.kind in "fiu" else "l" for c in frame)
+    rows = ([cell(v) for v in row] for row in frame.itertuples(index=False))
+    return table(frame.columns, rows, align)
 
 
 def _markdown(report: pd.DataFrame, max_rows: int) -> str:

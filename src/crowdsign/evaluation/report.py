@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from crowdsign.markdown import table  # noqa: E402
 from crowdsign.runtime.figures import confusion_figure  # noqa: E402
 from crowdsign.runtime.run_dir import RunDir  # noqa: E402
 
@@ -31,13 +32,13 @@ def markdown_report(
 ) -> str:
     lines = [f"# {title}", ""]
     lines += [f"- {k}: {v}" for k, v in context.items()]
-    lines += ["", "| metric | value |", "|---|---:|"]
-    lines += [f"| {k} | {metrics[k]:.4f} |" for k in HEADLINE if k in metrics]
+    lines += [
+        "",
+        *table(["metric", "value"], [[k, f"{metrics[k]:.4f}"] for k in HEADLINE if k in metrics]),
+    ]
     lines += ["", "Confusion matrix (rows: truth, columns: prediction):", ""]
-    lines.append("| truth \\ pred | " + " | ".join(class_names) + " |")
-    lines.append("|---|" + "---:|" * len(class_names))
-    for name, row in zip(class_names, confusion.tolist(), strict=True):
-        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+    rows = [[name, *row] for name, row in zip(class_names, confusion.tolist(), strict=True)]
+    lines += table(["truth \\ pred", *class_names], rows)
     return "\n".join(lines) + "\n"
 
 

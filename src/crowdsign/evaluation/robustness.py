@@ -31,6 +31,7 @@ from crowdsign.augment import Preset
 from crowdsign.augment.corruptions import CORRUPTIONS, corrupt_batch, image_seeds
 from crowdsign.augment.family import FAMILIES
 from crowdsign.augment.tensor import to_tensor_batch
+from crowdsign.markdown import table
 from crowdsign.runtime.run_dir import RunDir
 
 
@@ -213,18 +214,16 @@ def _table(
     cells: list[Cell], families: Sequence[str], severities: Sequence[int], field: str
 ) -> list[str]:
     by_key = {(c.corruption, c.severity): getattr(c, field) for c in cells}
-    head = "| corruption | group | " + " | ".join(str(s) for s in severities) + " | mean |"
-    lines = [head, "|---|---|" + "---:|" * (len(severities) + 1)]
+    rows = []
     for name in families:
         values = [by_key[name, s] for s in severities]
-        row = " | ".join(_fmt(v) for v in values)
-        lines.append(
-            f"| {name} | {FAMILIES[name].group} | {row} | {_fmt(float(np.mean(values)))} |"
-        )
+        mean = _fmt(float(np.mean(values)))
+        rows.append([name, FAMILIES[name].group, *(_fmt(v) for v in values), mean])
     means = [float(np.mean([by_key[n, s] for n in families])) for s in severities]
     overall = _fmt(float(np.mean(means)))
-    lines.append(f"| **mean** | | {' | '.join(_fmt(m) for m in means)} | **{overall}** |")
-    return lines
+    rows.append(["**mean**", "", *(_fmt(m) for m in means), f"**{overall}**"])
+    header = ["corruption", "group", *severities, "mean"]
+    return table(header, rows, align="ll" + "r" * (len(severities) + 1))
 
 
 def _write_markdown(
