@@ -194,8 +194,9 @@ def gtsrb_rows(args: argparse.Namespace, device: torch.device, work: Path) -> li
 
 # --- aggregation --------------------------------------------------------------------------------
 def aggregate_rows(args: argparse.Namespace, device: torch.device) -> list[Row]:
+    from toy_data import synthetic_crowd
+
     from crowdsign.crowd.aggregate import GLAD, DawidSkene
-    from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
 
     shares = {"reliable": 0.5, "average": 0.25, "weak": 0.15, "spammer": 0.1}
     crowd = synthetic_crowd(args.answers // 10, 2000, 2, 10, shares=shares, seed=0)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 from hydra.utils import instantiate
+from toy_crowd import synthetic_crowd
 
 from crowdsign.crowd.aggregate import (
     GLAD,
@@ -17,7 +18,6 @@ from crowdsign.crowd.aggregate import (
     Wawa,
 )
 from crowdsign.crowd.aggregate._sparse import Incidence
-from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
 from crowdsign.crowd.answers import CodedAnswers, encode
 
 METHODS = [MajorityVote, Wawa, DawidSkene, OneCoinDawidSkene, GLAD]

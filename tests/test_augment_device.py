@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from toy_sign import toy_sign
 
 from crowdsign.augment import FAMILIES
 from crowdsign.augment.device import DEVICE_FAMILIES, device_train_preset
-from crowdsign.augment.samples import toy_sign
 
 N = 48
 
