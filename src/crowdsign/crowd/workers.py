@@ -60,6 +60,30 @@ def worker_report(
     """
     if fitted.coded_.n_answers != codes.n_answers or fitted.coded_.n_workers != codes.n_workers:
         raise ValueError("worker_report: `fitted` was fitted on different answers than `codes`")
+    out = _agreement_stats(codes, fitted)
+    confusions = getattr(fitted, "confusions_", None)
+    if isinstance(confusions, torch.Tensor):
+        recall = confusions.diagonal(dim1=1, dim2=2).cpu().numpy()  # (W, K)
+        for j, label in enumerate(codes.label_ids):
+            out[f"recall_{label}"] = recall[:, j].astype(float)
+    out = _flag(out, kappa_max=kappa_max, confidence=confidence)
+    if simulated is not None:
+        sim = simulated.reindex(out.index)
+        out["true_type"] = sim["type"].to_numpy()
+        out["true_accuracy"] = sim["accuracy"].to_numpy(dtype=float)
+    out.attrs.update(
+        aggregator=type(fitted).__name__,
+        n_answers=codes.n_answers,
+        n_classes=fitted.coded_.n_classes,
+        kappa_max=kappa_max,
+        confidence=confidence,
+    )
+    return out
+
+
+def _agreement_stats(codes: CodedAnswers, fitted: Aggregator) -> pd.DataFrame:
+    """Per worker: answers, estimated accuracy, agreement (plain, leave-one-out, by chance) and
+    the most given label with its share."""
     c = fitted.coded_  # same answers, on the device the aggregator used
     w, k = c.n_workers, c.n_classes
     ones = torch.ones(c.n_answers, device=c.task.device)
@@ -77,7 +101,7 @@ def worker_report(
 
     top_share, top = label_share.max(1)
     skills = fitted.worker_skills_ if fitted.worker_skills_ is not None else loo_agreement
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "answers": n.long().cpu().numpy(),
             "est_accuracy": skills.float().cpu().numpy(),
@@ -89,24 +113,6 @@ def worker_report(
         },
         index=pd.Index(codes.worker_ids, name="worker"),
     )
-    confusions = getattr(fitted, "confusions_", None)
-    if isinstance(confusions, torch.Tensor):
-        recall = confusions.diagonal(dim1=1, dim2=2).cpu().numpy()  # (W, K)
-        for j, label in enumerate(codes.label_ids):
-            out[f"recall_{label}"] = recall[:, j].astype(float)
-    out = _flag(out, kappa_max=kappa_max, confidence=confidence)
-    if simulated is not None:
-        sim = simulated.reindex(out.index)
-        out["true_type"] = sim["type"].to_numpy()
-        out["true_accuracy"] = sim["accuracy"].to_numpy(dtype=float)
-    out.attrs.update(
-        aggregator=type(fitted).__name__,
-        n_answers=codes.n_answers,
-        n_classes=k,
-        kappa_max=kappa_max,
-        confidence=confidence,
-    )
-    return out
 
 
 def _flag(report: pd.DataFrame, *, kappa_max: float, confidence: float) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,15 @@ def _overlaps(a: Sequence[float], boxes: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CropRules:
-    """Which boxes become crops, and how (see the module docstring)."""
+    """Which boxes become crops, and how (see the module docstring).
+
+    Attributes:
+        context: margin on each side, as a fraction of the box's longer side.
+        min_box_size: boxes with a shorter side below this (px) are left out and counted.
+        others_per_image: other-category boxes kept per photograph (-1: all).
+        background_per_image: random background squares per photograph.
+        crop_seed: seeds which other boxes are kept and where background squares fall.
+    """
 
     context: float = 0.25
     min_box_size: float = 16
@@ -223,11 +232,8 @@ def load_coco(
         cache_dir: where decoded crops are cached.
         root: dataset root; ``annotations`` and ``images`` are relative to it.
         stop_classes: category names whose boxes are positives.
-        context: margin on each side, as a fraction of the box's longer side.
-        min_box_size: boxes with a shorter side below this (px) are left out and counted.
-        others_per_image: other-category boxes kept per photograph (-1: all).
-        background_per_image: random background squares per photograph.
-        crop_seed: seeds which other boxes are kept and where background squares fall.
+        context, min_box_size, others_per_image, background_per_image, crop_seed: which boxes
+            become crops, and how (:class:`CropRules`).
         split_fractions: ``(train, val, test)`` shares of the crops, split by photograph.
         on_bad_image: ``"raise"`` (error naming the file) or ``"skip"`` (counted, listed).
         workers: decode threads; 0 = all cores.
@@ -244,25 +250,15 @@ def load_coco(
     arrays = cached_arrays(cache_dir, crops.cache_key(on_bad_image), lambda: crops.decode(
         on_bad_image, workers
     ))  # fmt: skip
-    summary = ImageLoadSummary.from_arrays(crops.summary.source, arrays)
     kept = plan.crops.iloc[arrays["rows"]].reset_index(drop=True)
-    class_names = (BACKGROUND, *(name for _, name in plan.categories))
-    index_of = {-1: 0} | {cid: i + 1 for i, (cid, _) in enumerate(plan.categories)}
-    rel = {f: (image_dir / f).relative_to(root_path).as_posix() for f in crops.photos["file_name"]}
     return build_splits(
-        images=arrays["images"],
-        image_id=(kept["file_name"].map(rel) + "#" + kept["tag"]).to_numpy(dtype=str),
-        group=np.unique(kept["image"].to_numpy(), return_inverse=True)[1],
-        labels=kept["category_id"].map(index_of).to_numpy(dtype=np.int64),
-        source_classes=class_names,
-        split_code=None,
-        meta=kept[["image", "kind", "category_id", "x0", "y0", "side"]],
+        **crops.columns(kept, arrays),
         task=task,
         stop_classes=list(stop_classes),
         fractions=split_fractions,
         seed=seed,
         train_size=train_size,
-        summary=summary,
+        summary=ImageLoadSummary.from_arrays(crops.summary.source, arrays),
     )
 
 
@@ -294,13 +290,31 @@ class _Crops:
     """Decodes the photographs of a plan into its crops (the cache's build step)."""
 
     def __init__(self, plan: _Plan, root: Path, image_dir: Path, image_size: int) -> None:
-        self.plan, self.root, self.image_size = plan, root, image_size
+        self.plan, self.root, self.image_dir, self.image_size = plan, root, image_dir, image_size
         self.photos = plan.crops.drop_duplicates("image")[["image", "file_name"]]
         self.photos = self.photos.reset_index(drop=True)
         self.paths = [os.fspath(image_dir / f) for f in self.photos["file_name"]]
         groups = plan.crops.groupby("image", sort=False)
         self.boxes = {k: g[["x0", "y0", "side"]].to_numpy() for k, g in groups}
         self.summary = ImageLoadSummary(source=f"coco:{plan.source}", read=plan.n_images)
+
+    def columns(self, kept: pd.DataFrame, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """``build_splits``'s per-image columns for the ``kept`` rows of the plan."""
+        categories = self.plan.categories
+        index_of = {-1: 0} | {cid: i + 1 for i, (cid, _) in enumerate(categories)}
+        rel = {
+            f: (self.image_dir / f).relative_to(self.root).as_posix()
+            for f in self.photos["file_name"]
+        }
+        return {
+            "images": arrays["images"],
+            "image_id": (kept["file_name"].map(rel) + "#" + kept["tag"]).to_numpy(dtype=str),
+            "group": np.unique(kept["image"].to_numpy(), return_inverse=True)[1],
+            "labels": kept["category_id"].map(index_of).to_numpy(dtype=np.int64),
+            "source_classes": (BACKGROUND, *(name for _, name in categories)),
+            "split_code": None,
+            "meta": kept[["image", "kind", "category_id", "x0", "y0", "side"]],
+        }
 
     def cache_key(self, on_bad_image: str) -> dict:
         plan_text = self.plan.crops.to_csv(index=False).encode()

@@ -156,19 +156,12 @@ def load_gtsrb(
             the test share goes to train/val in proportion.
         on_bad_image: ``"raise"`` (error naming the file) or ``"skip"`` (counted, listed).
         workers: decode threads; 0 = all cores.
-        devtest_fraction: share of the training tracks kept out of every split as
-            ``Splits.devtest`` (0: none).
-        devtest_seed: seeds which tracks those are (independent of ``seed``).
+        devtest_fraction, devtest_seed: share of the training tracks kept out of every split
+            as ``Splits.devtest`` (0: none), and the seed of which (independent of ``seed``).
     """
-    if not 0.0 <= devtest_fraction < 1.0:
-        raise ConfigError(f"data.devtest_fraction={devtest_fraction} must lie in [0, 1)")
+    _check_fraction(devtest_fraction)
     root_path = Path(root).expanduser().resolve()
-    table = list_gtsrb(root_path)
-    # A group is one (class, track); files not named TTTTT_FFFFF and test images stand alone.
-    group_key = table["class_id"] * 100_000 + table["track"]
-    alone = table["track"] < 0
-    group_key[alone] = -1 - np.flatnonzero(alone)
-    table["group"] = np.unique(group_key, return_inverse=True)[1]
+    table = _grouped(list_gtsrb(root_path))
     images, rows, summary = decode_files(
         table["path"].tolist(),
         source="gtsrb",
@@ -179,19 +172,13 @@ def load_gtsrb(
         workers=workers,
     )
     kept = table.iloc[rows].reset_index(drop=True)
-    images, kept, devtest = _split_off_devtest(
-        images, kept, devtest_fraction, devtest_seed, task=task, stop_classes=stop_classes
-    )
+    images, kept, devtest = _split_off_devtest(images, kept, devtest_fraction, devtest_seed,
+                                               task=task, stop_classes=stop_classes)  # fmt: skip
     if devtest is not None:
         summary.drop("dev-test tracks, in no split (split=devtest)", len(devtest))
     splits = build_splits(
         images=images,
-        image_id=kept["image_id"].to_numpy(dtype=str),
-        group=kept["group"].to_numpy(dtype=np.int64),
-        labels=kept["class_id"].to_numpy(dtype=np.int64),
-        source_classes=GTSRB_CLASSES,
-        split_code=kept["split"].to_numpy(dtype=np.int64),
-        meta=kept[["class_id", "track", "frame"]],
+        **_columns(kept),
         task=task,
         stop_classes=_stop_classes(stop_classes),
         fractions=split_fractions,
@@ -200,6 +187,33 @@ def load_gtsrb(
         summary=summary,
     )
     return splits if devtest is None else replace(splits, devtest=devtest)
+
+
+def _check_fraction(devtest_fraction: float) -> None:
+    if not 0.0 <= devtest_fraction < 1.0:
+        raise ConfigError(f"data.devtest_fraction={devtest_fraction} must lie in [0, 1)")
+
+
+def _grouped(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``group`` column: one (class, track); files not named TTTTT_FFFFF and
+    test images stand alone."""
+    group_key = table["class_id"] * 100_000 + table["track"]
+    alone = table["track"] < 0
+    group_key[alone] = -1 - np.flatnonzero(alone)
+    table["group"] = np.unique(group_key, return_inverse=True)[1]
+    return table
+
+
+def _columns(kept: pd.DataFrame) -> dict:
+    """``build_splits``'s per-image columns of the kept files."""
+    return {
+        "image_id": kept["image_id"].to_numpy(dtype=str),
+        "group": kept["group"].to_numpy(dtype=np.int64),
+        "labels": kept["class_id"].to_numpy(dtype=np.int64),
+        "source_classes": GTSRB_CLASSES,
+        "split_code": kept["split"].to_numpy(dtype=np.int64),
+        "meta": kept[["class_id", "track", "frame"]],
+    }
 
 
 def _stop_classes(stop_classes: Sequence[int | str]) -> list[int | str]:

@@ -110,6 +110,19 @@ def read_matrix(
         return [f"row {r[i] + 1}, column {c[i] + 1}" for i in idx]
 
     check = Checker(path, len(values), locate, opts, summary)
+    raw = pd.DataFrame(
+        {
+            "ref": np.asarray(refs, dtype=object)[r],
+            "worker": (c + 1).astype(str).astype(object),
+            "label": _labels(values, names, check),
+        }
+    )
+    columns = {"ref": "file list", "worker": "column", "label": "cell"}
+    return finish(raw, check, columns, opts, images, cost=cost)
+
+
+def _labels(values: pd.Series, names: list[str], check: Checker) -> np.ndarray:
+    """Class name per answered cell (``""`` where flagged: not an integer, or no such class)."""
     as_int = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     integer = np.isfinite(as_int) & (as_int == np.round(as_int))
     check.flag(~integer, "non-integer cell", None, lambda i: [repr(v) for v in values.iloc[i]])
@@ -124,15 +137,7 @@ def read_matrix(
     label = np.array([""] * len(values), dtype=object)
     ok = integer & ~outside
     label[ok] = np.asarray(names, dtype=object)[index[ok]]
-    raw = pd.DataFrame(
-        {
-            "ref": np.asarray(refs, dtype=object)[r],
-            "worker": (c + 1).astype(str).astype(object),
-            "label": label,
-        }
-    )
-    columns = {"ref": "file list", "worker": "column", "label": "cell"}
-    return finish(raw, check, columns, opts, images, cost=cost)
+    return label
 
 
 def write_matrix(
