@@ -199,15 +199,9 @@ def simulate_crowd(
         across=across,
     )
     return sample_answers(
-        images,
-        pool,
-        labels_per_image=labels_per_image,
-        difficulty_effect=difficulty_effect,
-        seed=seed,
-        source="simulated pool",
-        cost=cost,
-        gold=gold,
-    )
+        images, pool, labels_per_image=labels_per_image, difficulty_effect=difficulty_effect,
+        seed=seed, source="simulated pool", cost=cost, gold=gold,
+    )  # fmt: skip
 
 
 def _rescale(shares: dict[str, float], noise: float) -> dict[str, float]:

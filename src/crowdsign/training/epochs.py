@@ -21,7 +21,7 @@ from crowdsign.runtime.tensorboard import RunLogger
 from crowdsign.training.calibration import calibrate_best
 from crowdsign.training.distributed import DistInfo
 from crowdsign.training.fitting import Fitting, Progress
-from crowdsign.training.loop import train_one_epoch
+from crowdsign.training.loop import StepLoss, train_one_epoch
 from crowdsign.training.operating_point import operating_point
 from crowdsign.training.selection import SelectionSet
 
@@ -67,12 +67,14 @@ def _train_epoch(cfg: DictConfig, fitting: Fitting, progress: Progress, ctx: Epo
         fitting.optimizer,
         fitting.scheduler,
         precision=ctx.precision,
-        label_smoothing=cfg.trainer.label_smoothing,
-        class_weights=fitting.class_weights,
-        gce_q=cfg.trainer.gce_q,
-        grad_clip=cfg.trainer.grad_clip,
+        loss=StepLoss(
+            label_smoothing=cfg.trainer.label_smoothing,
+            class_weights=fitting.class_weights,
+            gce_q=cfg.trainer.gce_q,
+            grad_clip=cfg.trainer.grad_clip,
+            criterion=fitting.crowd_loss,
+        ),
         max_steps=None if max_steps is None else max_steps - progress.global_step,
-        criterion=fitting.crowd_loss,
         on_step=_on_step(cfg, fitting, progress, ctx.logger),
         progress=cfg.trainer.progress and ctx.dist.is_main,
         desc=f"epoch {epoch + 1}/{cfg.trainer.epochs}",

@@ -94,14 +94,7 @@ def read_matrix(
     if not names:
         raise CrowdFormatError(path, "set the crowd config's classes (class name per index)")
     refs = _file_list(file_list, opts.encoding)
-    cells = _rows(path, opts.encoding, sep)
-    if len(cells) != len(refs):
-        raise CrowdFormatError(
-            path,
-            f"{len(cells)} rows, but the file list {file_list} names {len(refs)} images; "
-            "row i must hold the answers for line i of the file list",
-        )
-    grid = np.array(cells, dtype=object).reshape(len(cells), -1)
+    grid = _grid(path, file_list, opts.encoding, sep, len(refs))
     r, c = np.nonzero(grid != str(missing))
     values = pd.Series(grid[r, c], dtype=object)
     summary = LoadSummary(source=f"matrix {path}")
@@ -119,6 +112,18 @@ def read_matrix(
     )
     columns = {"ref": "file list", "worker": "column", "label": "cell"}
     return finish(raw, check, columns, opts, images, cost=cost)
+
+
+def _grid(path: Path, file_list: Path, encoding: str | None, sep: str | None, n_refs: int):
+    """``(rows, columns)`` object array of the matrix's cells, one row per file-list line."""
+    cells = _rows(path, encoding, sep)
+    if len(cells) != n_refs:
+        raise CrowdFormatError(
+            path,
+            f"{len(cells)} rows, but the file list {file_list} names {n_refs} images; "
+            "row i must hold the answers for line i of the file list",
+        )
+    return np.array(cells, dtype=object).reshape(len(cells), -1)
 
 
 def _labels(values: pd.Series, names: list[str], check: Checker) -> np.ndarray:
