@@ -1,4 +1,4 @@
-"""evaluation/metrics.py against reference implementations (scikit-learn) and hand-computed cases."""
+"""runtime/metrics.py against reference implementations (scikit-learn) and hand-computed cases."""
 
 from __future__ import annotations
 

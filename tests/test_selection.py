@@ -11,10 +11,11 @@ import pytest
 from hydra.errors import ConfigCompositionException
 
 from crowdsign.crowd.aggregate import MajorityVote
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import CostModel
 from crowdsign.crowd.simulate import simulate_uniform, source_labels
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 from crowdsign.training.selection import answer, selection_set
 
 NAMES = ("not_stop", "stop")

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from crowdsign.crowd.aggregate import MajorityVote
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 from crowdsign.pipeline import train
 from crowdsign.training.batches import EpochSampler
 from crowdsign.training.targets import aggregate_targets

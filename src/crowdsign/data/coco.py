@@ -38,7 +38,7 @@ from crowdsign.data.decode import (
     resize,
 )
 from crowdsign.data.imageset import Splits
-from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.data.summary import LoadSummary
 from crowdsign.errors import InputError, MissingInputError
 
 BACKGROUND = "background"
@@ -258,7 +258,7 @@ def load_coco(
         fractions=split_fractions,
         seed=seed,
         train_size=train_size,
-        summary=ImageLoadSummary.from_arrays(crops.summary.source, arrays),
+        summary=LoadSummary.from_arrays(crops.summary.source, arrays),
     )
 
 
@@ -296,7 +296,7 @@ class _Crops:
         self.paths = [os.fspath(image_dir / f) for f in self.photos["file_name"]]
         groups = plan.crops.groupby("image", sort=False)
         self.boxes = {k: g[["x0", "y0", "side"]].to_numpy() for k, g in groups}
-        self.summary = ImageLoadSummary(source=f"coco:{plan.source}", read=plan.n_images)
+        self.summary = LoadSummary(source=f"coco:{plan.source}", read=plan.n_images, unit="images")
 
     def columns(self, kept: pd.DataFrame, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         """``build_splits``'s per-image columns for the ``kept`` rows of the plan."""

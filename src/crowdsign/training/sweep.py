@@ -74,7 +74,7 @@ def sweep_job(
 
     Args:
         cfg: the job's composed config; ``cfg.paths.output_dir`` is its run dir.
-        train_fn: the training function (``crowdsign.training.train``).
+        train_fn: the training function (``crowdsign.pipeline.train``).
         is_main: whether this process writes files (rank 0 under torchrun).
 
     Returns:

@@ -7,7 +7,7 @@ references to image ids, drops duplicates and builds the canonical answer table.
 problem goes through a
 :class:`Checker`: with ``on_error="error"`` the first one raises :class:`CrowdFormatError`
 naming file, row and column; with ``on_error="skip"`` the rows are dropped, counted and listed
-in the :class:`~crowdsign.crowd.answers.LoadSummary`.
+in the :class:`~crowdsign.data.summary.LoadSummary`.
 
 Rows are numbered like a spreadsheet: the header is row 1, the first answer row 2 (JSON
 exports name the task and annotation instead).
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crowdsign.crowd.answers import LoadSummary
+from crowdsign.data.summary import LoadSummary
 from crowdsign.errors import InputError
 
 ON_ERROR = ("error", "skip")
@@ -159,9 +159,8 @@ def read_table(
     skip = opts.on_error == "skip"
     df, bad = _parse(path, data, names, sep, skip)
     if bad:
-        summary.drop_many(
-            "unparseable row", [f"line {n}: more fields than the header" for n in bad], len(bad)
-        )
+        examples = [f"line {n}: more fields than the header" for n in bad]
+        summary.drop("unparseable row", len(bad), examples)
         summary.read += len(bad)
     # lines pandas skipped shift the row numbers after them
     shift = np.asarray(bad, dtype=np.int64) - np.arange(1, len(bad) + 1)
@@ -295,7 +294,7 @@ class Checker:
             )
         col = "" if column is None else f" {column!r}"
         examples = [f"{at}{col}: {t}" for at, t in zip(self.locate(shown), texts, strict=True)]
-        self.summary.drop_many(reason, examples, len(idx))
+        self.summary.drop(reason, len(idx), examples)
         self.keep[idx] = False
 
     def parse_float(self, values: pd.Series, column: str, *, strip: str = "") -> np.ndarray:

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.io.common import Checker, CrowdFormatError, ReadOptions, read_text
 from crowdsign.crowd.io.table import finish
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 
 
 def _rows(path: Path, encoding: str | None, sep: str | None) -> list[list[str]]:
