@@ -178,7 +178,7 @@ def test_scaling_grid_is_declared_in_config():
     # every size has its own schedule entry (not the fallback)
     for size in sizes:
         point = _compose_with_hydra(["experiment=scaling", f"data.train_size={size}"])
-        entry = point.experiment.schedule[f"n{size}"]
+        entry = point.trainer.schedule[f"n{size}"]
         assert point.trainer.epochs == entry.epochs and point.trainer.batch_size == entry.batch_size
         assert point.trainer.batch_size <= size  # drop_last would leave no batch
 
@@ -280,7 +280,7 @@ def test_gtsrb_grid_is_a_smaller_scaling_grid():
     assert math.prod(len(v) for v in grid.values()) < 384
     for size in sizes:
         point = _compose_with_hydra(["experiment=scaling_gtsrb", f"data.train_size={size}"])
-        assert f"n{size}" in point.experiment.schedule
+        assert f"n{size}" in point.trainer.schedule
         assert point.trainer.batch_size <= size
 
 

@@ -48,10 +48,6 @@ class TrainConfig:
     optim: OptimConfig = MISSING
     trainer: TrainerConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    experiment: Any = None  # experiment=<preset>'s own values (schedule, size_key)
-    # always None (debug presets write at the top level); kept so that runs saved with it
-    # still match their config on resume
-    debug: Any = None
     crowd_loss: Any = None  # robust=crowd_layer|trace_reg: a per-worker confusion loss
     consensus: Any = None  # robust=consensus: cross-fitted consensus targets
     acquire: Any = None  # buy the answers with a strategy first (configs/acquire/)
@@ -60,7 +56,6 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False
     task_name: str = "train"
-    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -74,7 +69,6 @@ class EvaluateConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     task_name: str = "evaluate"
-    seed: int = 0
 
 
 @dataclass

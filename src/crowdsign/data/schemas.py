@@ -32,7 +32,7 @@ class SyntheticDataConfig:
     cache_dir: str = "${paths.cache_dir}"
     workers: int = checked(0, ge=0)  # render processes; 0 = all cores
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
-    subset_seed: int = "${seed}"  # type: ignore[assignment]  # which subset (split: seed)
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]  # which subset (split: seed)
     gold_size: int = 0  # val images with truth bought as a gold set (trainer.selection=gold)
 
 
@@ -46,7 +46,7 @@ class GtsrbDataConfig:
     task: str = checked("${task}", choices=TASKS)
     image_size: int = checked(32, ge=8)  # cached side; GTSRB files are 35x35
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
-    subset_seed: int = "${seed}"  # type: ignore[assignment]  # which subset (split: seed)
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]  # which subset (split: seed)
     gold_size: int = 0  # val images with truth bought as a gold set (trainer.selection=gold)
     seed: int = 0  # split and subset seed
     cache_dir: str = "${paths.cache_dir}"
@@ -68,7 +68,7 @@ class FolderDataConfig:
     task: str = checked("${task}", choices=TASKS)  # binary | multiclass (the top-level task)
     image_size: int = checked(64, ge=8)
     train_size: Any = None
-    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
     gold_size: int = 0
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
@@ -89,7 +89,7 @@ class CocoDataConfig:
     task: str = checked("${task}", choices=TASKS)  # multiclass: background + COCO categories
     image_size: int = checked(64, ge=8)
     train_size: Any = None
-    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
     gold_size: int = 0
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
@@ -115,7 +115,7 @@ class ManifestDataConfig:
     task: str = checked("${task}", choices=TASKS)  # binary | multiclass (the top-level task)
     image_size: int = checked(64, ge=8)
     train_size: Any = None
-    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
     gold_size: int = 0
     seed: int = 0
     cache_dir: str = "${paths.cache_dir}"

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 # keys whose change does not change the result, so resuming with them changed is fine
 BALANCE = ("none", "weights", "sampler")
 RESUME_IGNORED = ("resume", "trainer.progress", "trainer.num_workers", "trainer.threads", "paths")
+RESUME_IGNORED += ("debug", "tags", "experiment")  # dead keys runs saved before issue 14 hold
 
 
 def param_groups(model: nn.Module) -> list[dict[str, Any]]:

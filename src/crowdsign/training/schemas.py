@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -60,6 +61,9 @@ class TrainerConfig:
     # model seed: initialisation, augmentation and batch order (subset: data.subset_seed,
     # answers: crowd.seed); all three follow the top-level `seed` unless set
     seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
+    # batch_size and epochs per train size, keyed n<data.train_size> (n4096: {batch_size: 32,
+    # epochs: 6}); a sweep preset points batch_size/epochs at it (experiment=scaling)
+    schedule: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
