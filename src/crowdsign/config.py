@@ -1,7 +1,10 @@
 """Typed schemas under the YAML config tree, registered in Hydra's ConfigStore.
 
 Each YAML file in ``configs/<group>/`` starts with ``defaults: [base_<name>, _self_]`` so a
-misspelled key or a wrong type fails at compose time with Hydra's own message. Groups mirror the
+misspelled key or a wrong type fails at compose time with Hydra's own message, then names its
+``_target_`` and lists every value of its schema, so one hop leads from a config file to its
+code (tests/test_config_files.py keeps it so); an option may extend a sibling of its group and
+hold only what differs (``model/compact_resnet_w8.yaml``). Groups mirror the
 package: ``data`` → :mod:`crowdsign.data`, ``crowd`` → :mod:`crowdsign.crowd`, and so on.
 Objects are built with ``hydra.utils.instantiate`` from ``_target_``; no string dispatch.
 """
