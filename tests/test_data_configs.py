@@ -26,7 +26,9 @@ def test_each_source_instantiates_from_config(make_cfg, tmp_path, source):
         overrides = [f"data.root={root}", "data.annotations=ann.json", "data.images=images"]
     else:
         overrides = [f"data.path={manifest(tmp_path, 12)[0]}"]
-    cfg = make_cfg("train", [f"data={source}", "data.workers=1", "data.train_size=0.5", *overrides])
+    cfg = make_cfg(
+        "train", [f"data={source}", "data.decode_workers=1", "data.train_size=0.5", *overrides]
+    )
     splits = load_splits(cfg.data)
     assert splits.class_names == ("not_stop", "stop")
     assert splits.train.images.dtype == np.uint8 and len(splits.train) > 0

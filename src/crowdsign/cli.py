@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig
 
-from crowdsign.checks import validate_config
+from crowdsign.checks import reject_renamed_keys, validate_config
 from crowdsign.config import register_configs
 from crowdsign.errors import exit_on_user_error
 
@@ -20,6 +23,19 @@ log = logging.getLogger("crowdsign")
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
 
 register_configs()
+
+
+def rejecting_renamed_keys(main: Callable[[], Any]) -> Callable[[], Any]:
+    """Wrap a ``@hydra.main`` function: a renamed key on the command line (``trainer.num_workers``)
+    ends the command with one line naming the new key, exit status 2, before Hydra composes."""
+
+    @functools.wraps(main)
+    def checked_main() -> Any:
+        with exit_on_user_error():
+            reject_renamed_keys(sys.argv[1:])
+        return main()
+
+    return checked_main
 
 
 def run_train(cfg: DictConfig) -> dict[str, float]:
@@ -77,18 +93,21 @@ def run_label(cfg: DictConfig) -> None:
         sys.exit(2)
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def train(cfg: DictConfig) -> float:
     """Console script ``crowdsign-train``; same as ``python train.py``."""
     return run_train(cfg)["test/balanced_accuracy"]
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="evaluate")
 def evaluate(cfg: DictConfig) -> None:
     """Console script ``crowdsign-evaluate``; same as ``python evaluate.py``."""
     run_evaluate(cfg)
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="label")
 def label(cfg: DictConfig) -> None:
     """Console script ``crowdsign-label``; same as ``python label.py``."""

@@ -54,11 +54,14 @@ class TrainConfig:
     crowd_loss: Any = None  # robust=crowd_layer|trace_reg: a per-worker confusion loss
     consensus: Any = None  # robust=consensus: cross-fitted consensus targets
     acquire: Any = None  # buy the answers with a strategy first (configs/acquire/)
-    # binary (not_stop/stop) | multiclass; every data source reads it
+    # binary (not_stop/stop) | multiclass, as torchmetrics' `task`; every data source reads it
+    # (an image a crowd answers is a crowd "task" only in answer tables, never a config key)
     task: str = checked("binary", choices=TASKS)
+    # sets data.subset_seed, crowd.seed, trainer.seed (and the aggregator's) unless they are
+    # set; the split (data.split_seed) stays fixed so every seed is scored on one test split
     seed: int = 0
     resume: bool = False
-    task_name: str = "train"
+    run_name: str = "train"  # names the run dir: outputs/<run_name>/<time> (hydra/default.yaml)
 
 
 @dataclass
@@ -71,7 +74,7 @@ class EvaluateConfig:
     task: Any = None  # with data=<source>: None scores the checkpoint's own task
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
-    task_name: str = "evaluate"
+    run_name: str = "evaluate"
 
 
 @dataclass
@@ -90,7 +93,7 @@ class LabelConfig:
     predictions: str | None = None  # next: a predict.py predictions.csv
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     task: str = "binary"
-    task_name: str = "label"
+    run_name: str = "label"
     seed: int = 0
 
 

@@ -7,7 +7,7 @@ import hydra
 from omegaconf import DictConfig
 
 from crowdsign.checks import validate_config
-from crowdsign.cli import CONFIG_DIR
+from crowdsign.cli import CONFIG_DIR, rejecting_renamed_keys
 from crowdsign.errors import exit_on_user_error
 
 
@@ -37,12 +37,14 @@ def run_export(cfg: DictConfig) -> None:
     )
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
 def predict_main(cfg: DictConfig) -> None:
     """Console script ``crowdsign-predict``; same as ``python predict.py``."""
     run_predict(cfg)
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
 def export_main(cfg: DictConfig) -> None:
     """Console script ``crowdsign-export``; same as ``python export.py``."""

@@ -61,8 +61,15 @@ log = logging.getLogger(__name__)
 
 # keys whose change does not change the result, so resuming with them changed is fine
 BALANCE = ("none", "weights", "sampler")
-RESUME_IGNORED = ("resume", "trainer.progress", "trainer.num_workers", "trainer.threads", "paths")
-RESUME_IGNORED += ("debug", "tags", "experiment")  # dead keys runs saved before issue 14 hold
+RESUME_IGNORED = (
+    "resume",
+    "trainer.progress",
+    "trainer.loader_workers",
+    "trainer.threads",
+    "paths",
+)
+# keys of runs saved before issue 14: dead (debug, tags, experiment) or renamed (num_workers)
+RESUME_IGNORED += ("debug", "tags", "experiment", "trainer.num_workers")
 
 
 def param_groups(model: nn.Module) -> list[dict[str, Any]]:
@@ -128,7 +135,7 @@ def _build_loader(
     )
     if cfg.trainer.data_on_device:  # images and augmentation on the device, no loader workers
         return device_batches(images, y, cfg, train.image_size, sampler, device, dist), sampler
-    workers = cfg.trainer.num_workers
+    workers = cfg.trainer.loader_workers
     loader = DataLoader(
         dataset,
         batch_size=cfg.trainer.batch_size // dist.world_size,

@@ -30,7 +30,7 @@ class TrainerConfig:
     epochs: int = checked(10, ge=1)
     batch_size: int = checked(128, ge=1)
     eval_batch_size: int = checked(512, ge=1)
-    num_workers: int = checked(0, ge=0)  # DataLoader workers; 0 loads in the main process
+    loader_workers: int = checked(0, ge=0)  # DataLoader workers; 0 loads in the main process
     # true: the decoded uint8 train images live on the device and each batch is augmented
     # there (crowdsign.augment.device); no loader workers. false: NumPy/cv2 loader (default)
     data_on_device: bool = False
