@@ -131,3 +131,30 @@ def test_train_py_rejects_a_renamed_key_in_one_line(tmp_path):
         "pass trainer.loader_workers=<value> instead of trainer.num_workers=2"
     ]
     assert not (tmp_path / "outputs").exists()  # stopped before Hydra made a run dir
+
+
+# --- closed choices fail when the command starts, one line naming the key ------------------
+@pytest.mark.parametrize(
+    ("name", "override"),
+    [
+        ("train", "task=multi"),
+        ("train", "aggregate.target=sofft"),
+        ("train", "trainer.balance=weight"),
+        ("train", "trainer.precision=bf17"),
+        ("train", "augment.preset=medium"),
+        ("train", "augment.contrast=clahe2"),
+        ("evaluate", "split=tset"),
+        ("evaluate", "task=multi"),
+        ("label", "mode=nxt"),
+        ("label", "batch.platform=mturk2"),
+        ("export", "format=tflite"),
+    ],
+)
+def test_a_closed_choice_typo_is_one_line(make_cfg, name, override):
+    required = {"evaluate": ["ckpt_path=x.pt"], "export": ["ckpt_path=x.pt"]}.get(name, [])
+    cfg = make_cfg(name, [*required, override])
+    key, value = override.split("=")
+    with pytest.raises(ConfigError) as raised:
+        validate_config(cfg)
+    message = str(raised.value)
+    assert message.startswith(f"{key}={value!r} is not one of ") and "\n" not in message

@@ -86,6 +86,8 @@ def run_label(cfg: DictConfig) -> None:
     from crowdsign.crowd.active.run import run_label as label_fn
     from crowdsign.crowd.io.common import CrowdFormatError
 
+    with exit_on_user_error():
+        validate_config(cfg)  # a bad value stops here, before any data loads
     try:
         label_fn(cfg)
     except (LabelError, CrowdFormatError) as e:

@@ -32,6 +32,8 @@ from crowdsign.models import schemas as model_schemas
 from crowdsign.training import schemas as training_schemas
 from crowdsign.training.schemas import PathsConfig, TrainerConfig
 
+SPLITS = ("train", "val", "test", "devtest")  # what evaluate.py scores (crowdsign.data.Splits)
+
 
 # --- optim ------------------------------------------------------------------------------------
 @dataclass
@@ -67,11 +69,12 @@ class TrainConfig:
 @dataclass
 class EvaluateConfig:
     ckpt_path: str = MISSING
-    split: str = "test"
+    split: str = checked("test", choices=SPLITS)  # devtest: data=gtsrb_devtest's kept tracks
     data: Any = None  # None: rebuild the data the checkpoint was trained on
     report: Any = MISSING  # report group: standard | robustness | scaling
     sweep_dir: str | None = None  # report=scaling: the multirun dir to report on
-    task: Any = None  # with data=<source>: None scores the checkpoint's own task
+    # with data=<source>: None scores the checkpoint's own task
+    task: str | None = checked(None, choices=TASKS)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     run_name: str = "evaluate"
@@ -88,11 +91,11 @@ class LabelConfig:
     batch: BatchConfig = field(default_factory=BatchConfig)
     strategy: Any = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    mode: str = "next"  # next | replay
+    mode: str = checked("next", choices=("next", "replay"))
     truth: str | None = None  # replay: CSV with columns task,truth
     predictions: str | None = None  # next: a predict.py predictions.csv
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    task: str = "binary"
+    task: str = checked("binary", choices=TASKS)
     run_name: str = "label"
     seed: int = 0
 

@@ -34,7 +34,7 @@ class ExportConfig:
     """Export a checkpoint and check it against PyTorch (:func:`crowdsign.inference.export`)."""
 
     ckpt_path: str = MISSING
-    format: str = "onnx"
+    format: str = checked("onnx", choices=("onnx",))  # the one format export.py writes
     output: str | None = None  # None: <paths.output_dir>/model.onnx
     opset: int | None = None  # None: the exporter's default
     # images in the parity check (a batch size other than the example's)
