@@ -89,6 +89,12 @@ def test_a_renamed_key_names_its_new_name(old, new):
     reject_renamed_keys([f"{new}=1", "crowd.n_workers=10"])  # the new names pass
 
 
+def test_a_renamed_node_names_the_new_path_of_its_keys():
+    with pytest.raises(ConfigError, match=r"^crowd_loss.trace_weight was renamed robust\.crowd"):
+        reject_renamed_keys(["robust=trace_reg", "crowd_loss.trace_weight=0.1"])
+    reject_renamed_keys(["crowd_losses=1", "robust.consensus.folds=3"])  # not a renamed node
+
+
 def test_the_new_names_compose(make_cfg):
     cfg = make_cfg(
         "train",
@@ -138,7 +144,7 @@ def test_train_py_rejects_a_renamed_key_in_one_line(tmp_path):
     ("name", "override"),
     [
         ("train", "task=multi"),
-        ("train", "aggregate.target=sofft"),
+        ("train", "robust.target=sofft"),
         ("train", "trainer.balance=weight"),
         ("train", "trainer.precision=bf17"),
         ("train", "augment.preset=medium"),

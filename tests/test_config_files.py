@@ -4,7 +4,7 @@ A group option's YAML names its ``_target_`` (where the schema builds an object)
 every value of its schema, so a reader sees what there is to change without opening the
 Python schema (which stays, for types and value checks). An option may instead extend a
 sibling of its group (``defaults: [gtsrb, _self_]``) and hold only what differs.
-Overlays (``experiment``, ``debug``, ``labels``, ``robust``) and Hydra's ``hydra`` only override.
+Overlays (``experiment``, ``debug``, ``labels``) and Hydra's ``hydra`` only override.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from conftest import CONFIG_DIR
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-# robust: recipes that set values across groups (aggregate, trainer, crowd_loss, consensus)
-OVERLAYS = ("experiment", "debug", "labels", "hydra", "robust")
+OVERLAYS = ("experiment", "debug", "labels", "hydra")
 # plumbing Hydra reads, not a value to change
 PLUMBING = ("_convert_",)
 # groups whose options build an object: their YAML must name the _target_

@@ -266,8 +266,8 @@ def test_robust_recipes_set_targets_and_loss(recipe, aggregator, target, smoothi
     for extra in ([], ["experiment=noise_robust"]):
         cfg = _compose_with_hydra([*extra, f"robust={recipe}"])
         assert cfg.aggregate.estimator._target_.endswith(aggregator)
-        assert cfg.aggregate.target == target
-        assert cfg.trainer.label_smoothing == smoothing and cfg.trainer.gce_q == gce_q
+        assert cfg.robust.target == target
+        assert cfg.robust.label_smoothing == smoothing and cfg.robust.gce_q == gce_q
 
 
 def test_gtsrb_grid_is_a_smaller_scaling_grid():

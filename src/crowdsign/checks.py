@@ -31,6 +31,12 @@ RENAMED_KEYS = {
     "workers": "decode_workers",  # predict.py's decode threads
     "data.seed": "data.split_seed",  # the split, fixed across a sweep's seeds
     "task_name": "run_name",  # the run dir's name
+    # how answers become the training signal: one node, the robust group's
+    "aggregate.target": "robust.target",
+    "trainer.label_smoothing": "robust.label_smoothing",
+    "trainer.gce_q": "robust.gce_q",
+    "crowd_loss": "robust.crowd_loss",
+    "consensus": "robust.consensus",
 }
 
 
@@ -122,6 +128,9 @@ def reject_renamed_keys(overrides: Sequence[str]) -> None:
     the new key), before Hydra composes and says only that the old key is unknown."""
     for item in overrides:
         key = item.lstrip("+~").split("=", 1)[0]
-        if key in RENAMED_KEYS:
-            new = RENAMED_KEYS[key]
-            raise ConfigError(f"{key} was renamed {new}: pass {new}=<value> instead of {item}")
+        for old, new in RENAMED_KEYS.items():
+            if key == old or key.startswith(f"{old}."):
+                new_key = new + key.removeprefix(old)
+                raise ConfigError(
+                    f"{key} was renamed {new_key}: pass {new_key}=<value> instead of {item}"
+                )

@@ -30,7 +30,7 @@ from crowdsign.evaluation import schemas as report_schemas
 from crowdsign.inference import schemas as inference_schemas
 from crowdsign.models import schemas as model_schemas
 from crowdsign.training import schemas as training_schemas
-from crowdsign.training.schemas import PathsConfig, TrainerConfig
+from crowdsign.training.schemas import PathsConfig, RobustConfig, TrainerConfig
 
 SPLITS = ("train", "val", "test", "devtest")  # what evaluate.py scores (crowdsign.data.Splits)
 
@@ -53,8 +53,8 @@ class TrainConfig:
     optim: OptimConfig = MISSING
     trainer: TrainerConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    crowd_loss: Any = None  # robust=crowd_layer|trace_reg: a per-worker confusion loss
-    consensus: Any = None  # robust=consensus: cross-fitted consensus targets
+    # target kind and loss (robust=<recipe>: configs/robust/); defaults without one
+    robust: RobustConfig = field(default_factory=RobustConfig)
     acquire: Any = None  # buy the answers with a strategy first (configs/acquire/)
     # binary (not_stop/stop) | multiclass, as torchmetrics' `task`; every data source reads it
     # (an image a crowd answers is a crowd "task" only in answer tables, never a config key)

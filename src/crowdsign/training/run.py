@@ -105,10 +105,10 @@ def _build_loader(
     train: ImageSet, targets: Targets, cfg: DictConfig, device: torch.device, dist: DistInfo
 ) -> tuple[DataLoader | DeviceBatches, EpochSampler]:
     """Augmented batches of the answered train images; ``trainer.batch_size`` is global."""
-    if cfg.aggregate.target not in ("hard", "soft"):
-        raise ValueError(f"aggregate.target must be hard or soft, got {cfg.aggregate.target!r}")
-    if not 0.0 <= cfg.trainer.gce_q <= 1.0:
-        raise ValueError(f"trainer.gce_q must be in [0, 1], got {cfg.trainer.gce_q}")
+    if cfg.robust.target not in ("hard", "soft"):
+        raise ValueError(f"robust.target must be hard or soft, got {cfg.robust.target!r}")
+    if not 0.0 <= cfg.robust.gce_q <= 1.0:
+        raise ValueError(f"robust.gce_q must be in [0, 1], got {cfg.robust.gce_q}")
     if cfg.trainer.balance not in BALANCE:
         raise ValueError(f"trainer.balance must be one of {BALANCE}, got {cfg.trainer.balance!r}")
     if cfg.trainer.batch_size % dist.world_size:
@@ -117,8 +117,8 @@ def _build_loader(
             f"{dist.world_size} processes"
         )
     keep = np.flatnonzero(targets.answered)
-    y = targets.soft[keep] if cfg.aggregate.target == "soft" else targets.hard[keep]
-    if cfg.get("crowd_loss") is not None:  # a crowd loss gathers each image's answers itself
+    y = targets.soft[keep] if cfg.robust.target == "soft" else targets.hard[keep]
+    if cfg.robust.crowd_loss is not None:  # a crowd loss gathers each image's answers itself
         y = np.arange(len(keep))
     transform = train_preset(**cfg.augment, image_size=train.image_size)
     images = train.images if len(keep) == len(train) else train.images[keep]
@@ -268,9 +268,9 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 optimizer,
                 scheduler,
                 precision=precision,
-                label_smoothing=cfg.trainer.label_smoothing,
+                label_smoothing=cfg.robust.label_smoothing,
                 class_weights=class_weights,
-                gce_q=cfg.trainer.gce_q,
+                gce_q=cfg.robust.gce_q,
                 grad_clip=cfg.trainer.grad_clip,
                 max_steps=None if max_steps is None else max_steps - global_step,
                 criterion=crowd_loss,

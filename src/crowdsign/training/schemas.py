@@ -11,6 +11,7 @@ from hydra.core.config_store import ConfigStore
 from crowdsign.checks import checked
 
 PRECISIONS = ("auto", "bf16", "fp32")
+TARGETS = ("hard", "soft")
 BALANCE = ("none", "weights", "sampler")
 
 
@@ -39,9 +40,6 @@ class TrainerConfig:
     precision: str = checked("auto", choices=PRECISIONS)
     channels_last: bool = True  # on CUDA only
     compile: bool = True  # torch.compile on CUDA; CPU runs stay eager
-    label_smoothing: float = checked(0.0, ge=0, lt=1)
-    # > 0: generalized cross-entropy, robust to label noise (0.7 is typical)
-    gce_q: float = checked(0.0, ge=0, le=1)
     # none | weights (class-weighted loss) | sampler (class-balanced draws)
     balance: str = checked("none", choices=BALANCE)
     grad_clip: float = checked(0.0, ge=0)  # max grad norm; 0 disables
@@ -66,6 +64,29 @@ class TrainerConfig:
     schedule: dict[str, Any] = field(default_factory=dict)
 
 
+# --- robust -----------------------------------------------------------------------------------
+@dataclass
+class RobustConfig:
+    """How the crowd's answers become the training signal (the ``robust`` group): the target
+    kind, the loss, and optionally a per-worker confusion loss or consensus targets.
+
+    With no ``robust=`` option the node holds these defaults (hard targets, cross-entropy);
+    each option of ``configs/robust/`` is a recipe that also picks its aggregator.
+    """
+
+    # hard: the aggregate's argmax label; soft: cross-entropy against its posterior
+    target: str = checked("hard", choices=TARGETS)
+    label_smoothing: float = checked(0.0, ge=0, lt=1)
+    # > 0: generalized cross-entropy, robust to label noise (0.7 is typical)
+    gce_q: float = checked(0.0, ge=0, le=1)
+    # train on the source's own (true) labels instead of the crowd's answers: the upper bound
+    # of a crowd benchmark (robust=clean), whatever crowd is configured
+    true_labels: bool = False
+    # a per-worker confusion loss on the raw answers (_target_ + _partial_; robust=crowd_layer)
+    crowd_loss: Any = None
+    consensus: Any = None  # cross-fitted consensus targets (robust=consensus)
+
+
 @dataclass
 class PathsConfig:
     cache_dir: str = "${oc.env:CROWDSIGN_CACHE,${hydra:runtime.cwd}/data/cache}"
@@ -74,3 +95,4 @@ class PathsConfig:
 
 def register(cs: ConfigStore) -> None:
     cs.store(group="trainer", name="base_trainer", node=TrainerConfig)
+    cs.store(group="robust", name="base_robust", node=RobustConfig)
