@@ -47,7 +47,7 @@ SMALLEST = [
     "trainer.batch_size=4",
     "trainer.eval_batch_size=64",
 ]
-CPU = ["trainer.device=cpu", "trainer.num_workers=0"]  # presets that ask for CUDA, on any box
+CPU = ["trainer.device=cpu", "trainer.loader_workers=0"]  # presets that ask for CUDA, on any box
 
 
 def options(group: str) -> list[str]:

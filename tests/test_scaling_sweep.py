@@ -179,7 +179,7 @@ def test_scaling_grid_is_declared_in_config():
     # every size has its own schedule entry (not the fallback)
     for size in sizes:
         point = _compose_with_hydra(["experiment=scaling", f"data.train_size={size}"])
-        entry = point.experiment.schedule[f"n{size}"]
+        entry = point.trainer.schedule[f"n{size}"]
         assert point.trainer.epochs == entry.epochs and point.trainer.batch_size == entry.batch_size
         assert point.trainer.batch_size <= size  # drop_last would leave no batch
 
@@ -267,8 +267,8 @@ def test_robust_recipes_set_targets_and_loss(recipe, aggregator, target, smoothi
     for extra in ([], ["experiment=noise_robust"]):
         cfg = _compose_with_hydra([*extra, f"robust={recipe}"])
         assert cfg.aggregate.estimator._target_.endswith(aggregator)
-        assert cfg.aggregate.target == target
-        assert cfg.trainer.label_smoothing == smoothing and cfg.trainer.gce_q == gce_q
+        assert cfg.robust.target == target
+        assert cfg.robust.label_smoothing == smoothing and cfg.robust.gce_q == gce_q
 
 
 def test_gtsrb_grid_is_a_smaller_scaling_grid():
@@ -281,7 +281,7 @@ def test_gtsrb_grid_is_a_smaller_scaling_grid():
     assert math.prod(len(v) for v in grid.values()) < 384
     for size in sizes:
         point = _compose_with_hydra(["experiment=scaling_gtsrb", f"data.train_size={size}"])
-        assert f"n{size}" in point.experiment.schedule
+        assert f"n{size}" in point.trainer.schedule
         assert point.trainer.batch_size <= size
 
 

@@ -66,7 +66,7 @@ def test_weighted_sampler_balances_classes():
 @pytest.mark.parametrize(
     "overrides",
     [
-        ["aggregate=ds", "aggregate.target=soft"],
+        ["aggregate=ds", "robust.target=soft"],
         ["trainer.balance=weights"],
         ["trainer.balance=sampler", "crowd=none"],
         ["crowd=clean"],  # a noise-free pool: every worker equally accurate
@@ -105,7 +105,7 @@ def test_gce_matches_its_formula_and_bounds_a_wrong_label():
 
 
 def test_smoke_train_with_gce(make_cfg):
-    metrics = train(make_cfg("train", ["debug=smoke", "trainer.epochs=1", "trainer.gce_q=0.7"]))
+    metrics = train(make_cfg("train", ["debug=smoke", "trainer.epochs=1", "robust.gce_q=0.7"]))
     assert np.isfinite(metrics["test/accuracy"])
     with pytest.raises(ValueError, match="gce_q"):
-        train(make_cfg("train", ["debug=smoke", "trainer.gce_q=1.5"], out="bad"))
+        train(make_cfg("train", ["debug=smoke", "robust.gce_q=1.5"], out="bad"))

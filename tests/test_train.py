@@ -181,7 +181,7 @@ def test_evaluate_on_another_source_uses_the_checkpoints_task(make_cfg, smoke_ru
             f"ckpt_path={ckpt}",
             "data=synthetic",
             "data.image_size=32",
-            "data.seed=5",
+            "data.split_seed=5",
             "data.n_train=64",
             "data.n_val=64",
             "data.n_test=64",

@@ -103,7 +103,7 @@ def test_mturk_csv_without_its_answer_column(tmp_path, capsys, train_args):
         ("trainer.epochs=0", "trainer.epochs=0"),
         ("trainer.precision=bf17", "trainer.precision='bf17'"),
         ("trainer.balance=weight", "trainer.balance='weight'"),
-        ("aggregate.target=sof", "aggregate.target='sof'"),
+        ("robust.target=sof", "robust.target='sof'"),
         ("task=multi", "task='multi'"),
         ("augment.preset=havy", "augment.preset='havy'"),
         ("data.n_train=0", "data.n_train=0"),

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig
 
-from crowdsign.checks import validate_config
+from crowdsign.checks import reject_renamed_keys, validate_config
 from crowdsign.config import register_configs
 from crowdsign.errors import exit_on_user_error
 from crowdsign.runtime.run_dir import RunDir
@@ -22,6 +25,19 @@ log = logging.getLogger("crowdsign")
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
 
 register_configs()
+
+
+def rejecting_renamed_keys(main: Callable[[], Any]) -> Callable[[], Any]:
+    """Wrap a ``@hydra.main`` function: a renamed key on the command line (``trainer.num_workers``)
+    ends the command with one line naming the new key, exit status 2, before Hydra composes."""
+
+    @functools.wraps(main)
+    def checked_main() -> Any:
+        with exit_on_user_error():
+            reject_renamed_keys(sys.argv[1:])
+        return main()
+
+    return checked_main
 
 
 def run_train(cfg: DictConfig) -> dict[str, float]:
@@ -72,6 +88,8 @@ def run_label(cfg: DictConfig) -> None:
     from crowdsign.crowd.active.run import run_label as label_fn
     from crowdsign.crowd.io.common import CrowdFormatError
 
+    with exit_on_user_error():
+        validate_config(cfg)  # a bad value stops here, before any data loads
     try:
         label_fn(cfg)
     except (LabelError, CrowdFormatError) as e:
@@ -105,30 +123,35 @@ def run_export(cfg: DictConfig) -> None:
     )
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def train(cfg: DictConfig) -> float:
     """Console script ``crowdsign-train``; same as ``python train.py``."""
     return run_train(cfg)["test/balanced_accuracy"]
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="evaluate")
 def evaluate(cfg: DictConfig) -> None:
     """Console script ``crowdsign-evaluate``; same as ``python evaluate.py``."""
     run_evaluate(cfg)
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="label")
 def label(cfg: DictConfig) -> None:
     """Console script ``crowdsign-label``; same as ``python label.py``."""
     run_label(cfg)
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
 def predict_main(cfg: DictConfig) -> None:
     """Console script ``crowdsign-predict``; same as ``python predict.py``."""
     run_predict(cfg)
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
 def export_main(cfg: DictConfig) -> None:
     """Console script ``crowdsign-export``; same as ``python export.py``."""

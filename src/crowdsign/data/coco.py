@@ -207,7 +207,7 @@ def load_coco(
     task: str = "binary",
     image_size: int = 64,
     train_size: int | float | None = None,
-    seed: int = 0,
+    split_seed: int = 0,
     cache_dir: str = "data/cache",
     root: str,
     annotations: str = "annotations/instances_val2017.json",
@@ -220,7 +220,7 @@ def load_coco(
     crop_seed: int = 0,
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     on_bad_image: str = "raise",
-    workers: int = 0,
+    decode_workers: int = 0,
 ) -> Splits:
     """Load stop-sign and negative crops of a COCO dataset as photograph-grouped Splits.
 
@@ -228,7 +228,7 @@ def load_coco(
         task: ``"binary"`` or ``"multiclass"`` (``background`` + COCO categories).
         image_size: side of the cached square crops.
         train_size: ``None`` | int | float: nested, class-stratified subset of train.
-        seed: seeds the split and the train subset (not the crops: ``crop_seed``).
+        split_seed: seeds the split (not the crops: ``crop_seed``).
         cache_dir: where decoded crops are cached.
         root: dataset root; ``annotations`` and ``images`` are relative to it.
         stop_classes: category names whose boxes are positives.
@@ -236,7 +236,7 @@ def load_coco(
             become crops, and how (:class:`CropRules`).
         split_fractions: ``(train, val, test)`` shares of the crops, split by photograph.
         on_bad_image: ``"raise"`` (error naming the file) or ``"skip"`` (counted, listed).
-        workers: decode threads; 0 = all cores.
+        decode_workers: decode threads; 0 = all cores.
     """
     check_on_bad_image(on_bad_image)
     root_path = Path(root).expanduser().resolve()
@@ -248,7 +248,7 @@ def load_coco(
     plan = _plan(ann_path, list(stop_classes), rules)
     crops = _Crops(plan, root_path, image_dir, int(image_size))
     arrays = cached_arrays(cache_dir, crops.cache_key(on_bad_image), lambda: crops.decode(
-        on_bad_image, workers
+        on_bad_image, decode_workers
     ))  # fmt: skip
     kept = plan.crops.iloc[arrays["rows"]].reset_index(drop=True)
     return build_splits(
@@ -256,7 +256,7 @@ def load_coco(
         task=task,
         stop_classes=list(stop_classes),
         fractions=split_fractions,
-        seed=seed,
+        seed=split_seed,
         train_size=train_size,
         summary=LoadSummary.from_arrays(crops.summary.source, arrays),
     )

@@ -132,13 +132,13 @@ def load_gtsrb(
     task: str = "binary",
     image_size: int = 32,
     train_size: int | float | None = None,
-    seed: int = 0,
+    split_seed: int = 0,
     cache_dir: str = "data/cache",
     root: str,
     stop_classes: Sequence[int | str] = (STOP_CLASS,),
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     on_bad_image: str = "raise",
-    workers: int = 0,
+    decode_workers: int = 0,
     devtest_fraction: float = 0.0,
     devtest_seed: int = 0,
 ) -> Splits:
@@ -148,16 +148,16 @@ def load_gtsrb(
         task: ``"binary"`` (``not_stop``/``stop``) or ``"multiclass"`` (the 43 GTSRB classes).
         image_size: side of the cached square images.
         train_size: ``None`` | int | float: nested, class-stratified subset of train.
-        seed: seeds the track split and the train subset.
+        split_seed: seeds the track split.
         cache_dir: where decoded arrays are cached.
         root: torchvision's GTSRB root (holds ``gtsrb/GTSRB/Training``).
         stop_classes: GTSRB class ids (or names) that count as stop; default 14.
         split_fractions: ``(train, val, test)`` image shares; with the official test split,
             the test share goes to train/val in proportion.
         on_bad_image: ``"raise"`` (error naming the file) or ``"skip"`` (counted, listed).
-        workers: decode threads; 0 = all cores.
+        decode_workers: decode threads; 0 = all cores.
         devtest_fraction, devtest_seed: share of the training tracks kept out of every split
-            as ``Splits.devtest`` (0: none), and the seed of which (independent of ``seed``).
+            as ``Splits.devtest`` (0: none), and the seed of which (independent of ``split_seed``).
     """
     _check_fraction(devtest_fraction)
     root_path = Path(root).expanduser().resolve()
@@ -169,7 +169,7 @@ def load_gtsrb(
         image_size=image_size,
         cache_dir=cache_dir,
         on_bad_image=on_bad_image,
-        workers=workers,
+        workers=decode_workers,
     )
     kept = table.iloc[rows].reset_index(drop=True)
     images, kept, devtest = _split_off_devtest(images, kept, devtest_fraction, devtest_seed,
@@ -182,7 +182,7 @@ def load_gtsrb(
         task=task,
         stop_classes=_stop_classes(stop_classes),
         fractions=split_fractions,
-        seed=seed,
+        seed=split_seed,
         train_size=train_size,
         summary=summary,
     )

@@ -153,7 +153,7 @@ def _labels(run: RunFiles) -> list[str]:
     estimator = _short((run.get("aggregate.estimator") or {}).get("_target_"))
     items.append(
         f"Aggregation: {t.get('aggregator', estimator)}, "
-        f"{run.get('aggregate.target', '?')} targets."
+        f"{run.get('robust.target') or run.get('aggregate.target', '?')} targets."
     )
     noise = t.get("target_noise_vs_truth") if t else None
     items.append(
@@ -177,7 +177,7 @@ def _training(run: RunFiles) -> list[str]:
         ("schedule", _call(run.get("optim.scheduler"))),
         ("epochs × batch size", f"{trainer.get('epochs')} × {trainer.get('batch_size')}"),
         ("max steps", trainer.get("max_steps") or None),
-        ("label smoothing", trainer.get("label_smoothing")),
+        ("label smoothing", run.get("robust.label_smoothing", trainer.get("label_smoothing"))),
         ("augmentation", f"preset {run.get('augment.preset')}, hflip {run.get('augment.hflip')}"),
         ("precision", trainer.get("precision")),
         ("device", run.metrics.get("device")),

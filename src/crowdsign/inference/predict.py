@@ -203,7 +203,7 @@ def predict(cfg: DictConfig) -> PredictResult:
             precision=precision,
             batch_size=cfg.trainer.eval_batch_size,
             threshold=threshold,
-            workers=cfg.workers,
+            workers=cfg.decode_workers,
             progress=cfg.trainer.progress,
             on_skip=on_skip,
         ):

@@ -25,9 +25,9 @@ IGNORED = (
     "paths",
     "resume",
     "data.cache_dir",
-    "data.workers",
+    "data.decode_workers",
     "trainer.progress",
-    "trainer.num_workers",
+    "trainer.loader_workers",
     "trainer.threads",
     "trainer.log_every",
 )

@@ -68,9 +68,9 @@ def _train_epoch(cfg: DictConfig, fitting: Fitting, progress: Progress, ctx: Epo
         fitting.scheduler,
         precision=ctx.precision,
         loss=StepLoss(
-            label_smoothing=cfg.trainer.label_smoothing,
+            label_smoothing=cfg.robust.label_smoothing,
             class_weights=fitting.class_weights,
-            gce_q=cfg.trainer.gce_q,
+            gce_q=cfg.robust.gce_q,
             grad_clip=cfg.trainer.grad_clip,
             criterion=fitting.crowd_loss,
         ),

@@ -33,7 +33,15 @@ log = logging.getLogger(__name__)
 
 BALANCE = ("none", "weights", "sampler")
 # keys whose change does not change the result, so resuming with them changed is fine
-RESUME_IGNORED = ("resume", "trainer.progress", "trainer.num_workers", "trainer.threads", "paths")
+RESUME_IGNORED = (
+    "resume",
+    "trainer.progress",
+    "trainer.loader_workers",
+    "trainer.threads",
+    "paths",
+)
+# keys of runs saved before issue 14: dead (debug, tags, experiment) or renamed (num_workers)
+RESUME_IGNORED += ("debug", "tags", "experiment", "trainer.num_workers")
 
 
 def param_groups(model: nn.Module) -> list[dict[str, Any]]:
@@ -69,10 +77,10 @@ def build_loader(
     train: ImageSet, targets: Targets, cfg: DictConfig, device: torch.device, dist: DistInfo
 ) -> tuple[DataLoader | DeviceBatches, EpochSampler]:
     """Augmented batches of the answered train images; ``trainer.batch_size`` is global."""
-    if cfg.aggregate.target not in ("hard", "soft"):
-        raise ValueError(f"aggregate.target must be hard or soft, got {cfg.aggregate.target!r}")
-    if not 0.0 <= cfg.trainer.gce_q <= 1.0:
-        raise ValueError(f"trainer.gce_q must be in [0, 1], got {cfg.trainer.gce_q}")
+    if cfg.robust.target not in ("hard", "soft"):
+        raise ValueError(f"robust.target must be hard or soft, got {cfg.robust.target!r}")
+    if not 0.0 <= cfg.robust.gce_q <= 1.0:
+        raise ValueError(f"robust.gce_q must be in [0, 1], got {cfg.robust.gce_q}")
     if cfg.trainer.balance not in BALANCE:
         raise ValueError(f"trainer.balance must be one of {BALANCE}, got {cfg.trainer.balance!r}")
     if cfg.trainer.batch_size % dist.world_size:
@@ -81,8 +89,8 @@ def build_loader(
             f"{dist.world_size} processes"
         )
     keep = np.flatnonzero(targets.answered)
-    y = targets.soft[keep] if cfg.aggregate.target == "soft" else targets.hard[keep]
-    if cfg.get("crowd_loss") is not None:  # a crowd loss gathers each image's answers itself
+    y = targets.soft[keep] if cfg.robust.target == "soft" else targets.hard[keep]
+    if cfg.robust.crowd_loss is not None:  # a crowd loss gathers each image's answers itself
         y = np.arange(len(keep))
     transform = train_preset(**cfg.augment, image_size=train.image_size)
     images = train.images if len(keep) == len(train) else train.images[keep]
@@ -99,7 +107,7 @@ def build_loader(
     )
     if cfg.trainer.data_on_device:  # images and augmentation on the device, no loader workers
         return device_batches(images, y, cfg, train.image_size, sampler, device, dist), sampler
-    workers = cfg.trainer.num_workers
+    workers = cfg.trainer.loader_workers
     loader = DataLoader(
         dataset,
         batch_size=cfg.trainer.batch_size // dist.world_size,

@@ -31,7 +31,10 @@ AXIS_KEYS = (
     "crowd.noise",
     "crowd.labels_per_image",
     "aggregate",
-    "aggregate.target",
+    "robust.target",
+    "robust.label_smoothing",
+    "robust.gce_q",
+    "aggregate.target",  # the three keys' names in runs saved before issue 14
     "trainer.label_smoothing",
     "trainer.gce_q",
     "robust",  # a recipe of the four keys above; its effect is read back as the method
@@ -75,6 +78,12 @@ def _select(cfg: Any, key: str) -> Any:
     """``cfg[key]`` resolved, or None if absent or not resolvable outside Hydra."""
     value = OmegaConf.select(cfg, key, default=None, throw_on_resolution_failure=False)
     return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
+def _select_either(cfg: Any, key: str, old_key: str) -> Any:
+    """``key``, or ``old_key`` in a run saved before the key moved there."""
+    value = _select(cfg, key)
+    return _select(cfg, old_key) if value is None else value
 
 
 def _split(override: str) -> tuple[str, str]:
@@ -135,9 +144,10 @@ def run_row(run_dir: Path, root: Path) -> dict[str, Any]:
         "k": _number(_select(cfg, "crowd.labels_per_image")),
         "method": method_label(
             choices.get("aggregate"),
-            _select(cfg, "aggregate.target"),
-            _number(_select(cfg, "trainer.label_smoothing")) or None,
-            _number(_select(cfg, "trainer.gce_q")) or None,
+            _select_either(cfg, "robust.target", "aggregate.target"),
+            _number(_select_either(cfg, "robust.label_smoothing", "trainer.label_smoothing"))
+            or None,
+            _number(_select_either(cfg, "robust.gce_q", "trainer.gce_q")) or None,
         ),
         "epochs": _select(cfg, "trainer.epochs"),
     }
