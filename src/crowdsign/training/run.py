@@ -44,6 +44,7 @@ from crowdsign.training.distributed import (
     device_for,
     init_distributed,
 )
+from crowdsign.training.ema import weight_average
 from crowdsign.training.loop import train_one_epoch
 from crowdsign.training.operating_point import operating_point
 from crowdsign.training.outputs import write_run_outputs
@@ -225,6 +226,8 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             )
         if cfg.trainer.compile and device.type == "cuda":  # CPU runs stay eager
             step_model = torch.compile(step_model)
+        ema = weight_average(model, cfg.trainer.ema_decay)
+        eval_model = model if ema is None else ema.module  # what is validated and shipped
 
         eval_in = eval_preset(image_size=splits.train.image_size, contrast=cfg.augment.contrast)
         resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
@@ -232,7 +235,9 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         if cfg.resume:
             state = load_checkpoint(ckpt_dir / "last.pt", map_location=device)
             _check_resumable(state["config"], cfg)
-            model.load_state_dict(state["model"])
+            model.load_state_dict(state["trained_model"] if ema else state["model"])
+            if ema is not None:
+                ema.load_state_dict(state["ema"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             torch.set_rng_state(state["torch_rng"])
@@ -243,6 +248,8 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
         def on_step(step: int, loss: torch.Tensor, images: torch.Tensor) -> None:
             nonlocal global_step
             global_step += 1
+            if ema is not None:
+                ema.update(model)
             if global_step % cfg.trainer.log_every == 0:
                 lr = optimizer.param_groups[0]["lr"]
                 logger.scalars({"train/loss_step": loss.item(), "lr": lr}, global_step)
@@ -272,7 +279,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
             )
             # every rank scores val (cheap, identical weights) so all agree on "best"
             val, confusion, _ = evaluate_split(
-                model,
+                eval_model,
                 selection.images,
                 precision=precision,
                 batch_size=cfg.trainer.eval_batch_size,
@@ -310,6 +317,9 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 "class_names": list(splits.class_names),
                 "torch_rng": torch.get_rng_state(),
             }
+            if ema is not None:  # "model" is the average; resume needs the trained weights too
+                state.update(model=eval_model.state_dict(), trained_model=model.state_dict())
+                state["ema"] = ema.state_dict()
             if val["balanced_accuracy"] > best:
                 best = state["best_metric"] = val["balanced_accuracy"]
                 # drawn on improvement only: a figure every epoch costs ~30% of a small run
