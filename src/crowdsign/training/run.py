@@ -344,6 +344,7 @@ def _train(cfg: DictConfig, dist: DistInfo) -> dict[str, float]:
                 preset=eval_in,
                 precision=precision,
                 batch_size=cfg.trainer.eval_batch_size,
+                label_noise=selection.label_noise,
             )
         )
         test, confusion, test_probs = evaluate_split(
