@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from crowdsign.runtime.checkpoint import load_checkpoint
 from torch import nn
 
 import crowdsign.training.run as run_module
@@ -12,6 +11,7 @@ from crowdsign.checks import validate_config
 from crowdsign.errors import ConfigError
 from crowdsign.inference import load_model
 from crowdsign.pipeline import train
+from crowdsign.runtime.checkpoint import load_checkpoint
 from crowdsign.training.ema import WeightAverage, weight_average
 
 EMA = ["debug=smoke", "trainer.ema_decay=0.9"]
