@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from crowdsign.training.checkpoint import load_checkpoint
 from test_crowd_learning import C, fit, planted_pool
 
-from crowdsign.training.checkpoint import load_checkpoint
 from crowdsign.training.crowd_em import CrowdEMLoss
 from crowdsign.training.crowd_losses import CrowdLayerLoss, TraceRegLoss, expected_confusions
 
@@ -90,7 +90,9 @@ def test_crowd_em_checkpoints_its_state_and_resumes(make_cfg):
 
     from crowdsign.training import train
 
-    cfg = make_cfg("train", ["debug=smoke", "robust=crowd_em", "crowd_loss.warmup_fraction=0.5"])
+    cfg = make_cfg(
+        "train", ["debug=smoke", "robust=crowd_em", "robust.crowd_loss.warmup_fraction=0.5"]
+    )
     train(cfg)
     run = Path(cfg.paths.output_dir)
     state = load_checkpoint(run / "checkpoints" / "last.pt")["crowd_loss"]
@@ -102,7 +104,12 @@ def test_crowd_em_checkpoints_its_state_and_resumes(make_cfg):
     train(
         make_cfg(
             "train",
-            ["debug=smoke", "robust=crowd_em", "crowd_loss.warmup_fraction=0.5", "resume=true"],
+            [
+                "debug=smoke",
+                "robust=crowd_em",
+                "robust.crowd_loss.warmup_fraction=0.5",
+                "resume=true",
+            ],
         )
     )
     again = pd.read_csv(run / "crowd" / "learned_workers.csv")

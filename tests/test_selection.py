@@ -11,10 +11,11 @@ import pytest
 from hydra.errors import ConfigCompositionException
 
 from crowdsign.crowd.aggregate import MajorityVote
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import CostModel
 from crowdsign.crowd.simulate import simulate_uniform, source_labels
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 from crowdsign.training.selection import answer, selection_set
 
 NAMES = ("not_stop", "stop")
@@ -53,6 +54,10 @@ def test_crowd_selection_scores_against_aggregated_val_answers_not_truth():
     assert (sel.labels != val.truth).any()  # 30% noise, k=3: some vote is wrong
     assert sel.cost == pytest.approx(600 * 0.01 * 1.2)  # reward 0.01 + 20% fee per answer
     assert "no truth" in sel.record()["note"]
+    # the labels' noise, estimated from the answers alone, is near the measured one
+    wrong = float((sel.labels != val.truth).mean())
+    assert 0.0 < sel.label_noise < 0.5 and abs(sel.label_noise - wrong) < 0.1
+    assert sel.record()["label_noise"] == sel.label_noise
 
 
 def test_gold_selection_is_a_stratified_priced_subset_with_truth():
@@ -113,7 +118,7 @@ def test_a_run_records_its_selection_in_metrics_and_model_card(smoke_run):
 
 
 def test_a_gold_run_prices_its_gold_set(make_cfg):
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     cfg = make_cfg(
         "train", ["debug=smoke", "trainer.epochs=1", "trainer.selection=gold", "data.gold_size=20"]
