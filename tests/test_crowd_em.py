@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from crowdsign.training.checkpoint import load_checkpoint
 from test_crowd_learning import C, fit, planted_pool
 
+from crowdsign.runtime.checkpoint import load_checkpoint
 from crowdsign.training.crowd_em import CrowdEMLoss
 from crowdsign.training.crowd_losses import CrowdLayerLoss, TraceRegLoss, expected_confusions
 
@@ -88,7 +88,7 @@ def test_warm_up_needs_the_initial_targets():
 def test_crowd_em_checkpoints_its_state_and_resumes(make_cfg):
     import pandas as pd
 
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     cfg = make_cfg(
         "train", ["debug=smoke", "robust=crowd_em", "robust.crowd_loss.warmup_fraction=0.5"]
