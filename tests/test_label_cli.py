@@ -146,6 +146,7 @@ def test_replay_outputs_and_truth_note(make_cfg, project, tmp_path):
     [
         (["budget.answers_per_task=0.5"], "below one answer per image"),
         (["mode=nonsense"], "mode='nonsense'"),
+        (["strategy.route=best"], "strategy.route='best'"),
     ],
 )
 def test_replay_errors_exit_2(make_cfg, project, capsys, extra, message):
