@@ -23,7 +23,9 @@ def _history(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.
     rows = []
     for w, acc in (("good", 0.95), ("poor", 0.6), ("mid", 0.8)):
         right = rng.random(n) < acc
-        rows += [(t, w, CLASSES[c if r else 1 - c]) for t, c, r in zip(tasks, truth, right)]
+        rows += [
+            (t, w, CLASSES[c if r else 1 - c]) for t, c, r in zip(tasks, truth, right, strict=True)
+        ]
     return pd.DataFrame(rows, columns=["task", "worker", "label"]), tasks, truth
 
 
