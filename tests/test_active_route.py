@@ -127,3 +127,40 @@ def test_expected_error_reduction():
 def test_unknown_route_is_rejected():
     with pytest.raises(ValueError, match="strategy.route"):
         AdaptiveStrategy(route="best")
+
+
+def test_next_batch_routes_to_the_best_unflagged_workers_not_on_the_image(tmp_path):
+    from crowdsign.crowd.active.batch import next_batch
+    from crowdsign.crowd.active.report import write_next_batch
+    from crowdsign.crowd.cost import CostModel
+
+    history, tasks, truth = _history()
+    rng = np.random.default_rng(5)
+    spam = pd.DataFrame(
+        {"task": tasks, "worker": "spam", "label": CLASSES[rng.integers(0, 2, len(tasks))]}
+    )
+    extra = np.array([f"x{i}" for i in range(20)], dtype=object)
+    so_far = pd.concat(
+        [history, spam, pd.DataFrame({"task": extra[:5], "worker": "good", "label": "stop"})],
+        ignore_index=True,
+    )
+    nb = next_batch(
+        np.concatenate([tasks, extra]),
+        CLASSES,
+        so_far,
+        estimator=DawidSkene(accuracy_prior=1.0),
+        strategy=AdaptiveStrategy(),
+        cost=CostModel(reward=0.01),
+        dollars=100.0,
+        size=20,
+    )
+    assert "spam" in nb.assessment.flagged
+    table = pd.read_csv(write_next_batch(nb, so_far, tmp_path, 100.0), keep_default_na=False)
+    done = so_far.groupby("task")["worker"].agg(set)
+    for image, route in zip(table["image"], table["route_to"], strict=True):
+        workers = route.split(";") if route else []
+        assert "spam" not in workers
+        assert not set(workers) & done.get(image, set())  # nobody twice on one image
+        if image not in done.index:
+            assert workers[0] == "good"  # the best estimated worker first
+    assert (~table["image"].isin(done.index)).any()
