@@ -3,9 +3,10 @@
 import hydra
 from omegaconf import DictConfig
 
-from crowdsign.inference.cli import run_export
+from crowdsign.cli import rejecting_renamed_keys, run_export
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path="configs", config_name="export")
 def main(cfg: DictConfig) -> None:
     run_export(cfg)

@@ -3,9 +3,10 @@
 import hydra
 from omegaconf import DictConfig
 
-from crowdsign.inference.cli import run_predict
+from crowdsign.cli import rejecting_renamed_keys, run_predict
 
 
+@rejecting_renamed_keys
 @hydra.main(version_base="1.3", config_path="configs", config_name="predict")
 def main(cfg: DictConfig) -> None:
     run_predict(cfg)

@@ -208,8 +208,7 @@ def fmt_row(k: int, method: str, impl: str, answers: int, r: dict) -> str:
 
 def main(args: argparse.Namespace) -> None:
     import torch
-
-    from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
+    from toy_data import synthetic_crowd
 
     have_ck = args.crowdkit != "off" and importlib.util.find_spec("crowdkit") is not None
     threads = args.threads or torch.get_num_threads()

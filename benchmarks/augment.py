@@ -20,9 +20,9 @@ from collections.abc import Callable
 import albumentations as A
 import cv2
 import numpy as np
+from toy_data import toy_sign
 
 from crowdsign.augment import CORRUPTIONS, PRESETS, FamilyTransform, Preset, train_preset
-from crowdsign.augment.samples import toy_sign
 from crowdsign.augment.transforms import SquareResize
 
 DEFAULT_RANGE = (0.5, 3.0)

@@ -13,7 +13,7 @@ drawn from the preset's range, as images/s, for
   ``F.affine`` / ``F.perspective``, which take one set of parameters per call, so per-image
   randomness means one call per image (the batched call with one shared set is shown too).
 
-Images: ``--n`` textured toy stop signs (``crowdsign.augment.samples.toy_sign``) at ``--size``
+Images: ``--n`` textured toy stop signs (``tests/toy_sign.py``) at ``--size``
 px. CPU rows time this process's CPU seconds (steadier than wall time on a shared machine);
 CUDA rows time wall seconds after ``torch.cuda.synchronize``.
 """
@@ -26,10 +26,10 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from toy_data import toy_sign
 
 from crowdsign.augment import FAMILIES, train_preset
 from crowdsign.augment.device import DEVICE_FAMILIES, device_train_preset
-from crowdsign.augment.samples import toy_sign
 
 SEVERITY = (0.5, 3.0)
 

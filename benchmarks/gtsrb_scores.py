@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 
 from crowdsign.cli import CONFIG_DIR
 from crowdsign.evaluation.evaluate import load_for_evaluation
-from crowdsign.evaluation.scoring import evaluate_split
+from crowdsign.runtime.scoring import evaluate_split
 
 COLUMNS = ("checkpoint", "split", "images", "accuracy", "ECE (T = 1)", "ECE (T)", "T")
 STOP = ("stop recall", "stop precision")

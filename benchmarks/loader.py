@@ -47,9 +47,9 @@ def main() -> None:
     for workers in args.workers:
         with tempfile.TemporaryDirectory() as cache:
             kw = {"root": args.root, "image_size": args.image_size, "cache_dir": cache}
-            splits, cold = timed(load_gtsrb, workers=workers, **kw)
+            splits, cold = timed(load_gtsrb, decode_workers=workers, **kw)
             n = splits.summary.kept
-            _, warm = timed(load_gtsrb, workers=workers, **kw)
+            _, warm = timed(load_gtsrb, decode_workers=workers, **kw)
             print(
                 f"gtsrb {n} images at {args.image_size}px, workers={workers or 'all'}: "
                 f"cold decode {cold:.2f} s ({n / cold:,.0f} img/s) | "

@@ -52,7 +52,9 @@ def synthetic(out: Path, seed: int, k: int, n: int) -> None:
     from crowdsign.crowd.simulate import simulate_crowd
     from crowdsign.data.synthetic import load_synthetic
 
-    train = load_synthetic(task="binary", image_size=32, cache_dir="data/cache", workers=1).train
+    train = load_synthetic(
+        task="binary", image_size=32, cache_dir="data/cache", decode_workers=1
+    ).train
     train = train.subset(np.arange(min(n, len(train))))
     crowd = simulate_crowd(
         train,

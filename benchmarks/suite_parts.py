@@ -20,9 +20,9 @@ from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
 from crowdsign.augment.device import device_train_preset
+from crowdsign.runtime.device import Precision
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.device_batches import DeviceBatches
-from crowdsign.training.loop import Precision
 
 REPO = Path(__file__).resolve().parents[1]
 Row = tuple[str, str, str, str]
@@ -156,7 +156,7 @@ def gtsrb_overrides(args: argparse.Namespace, device: torch.device) -> tuple[str
 
 
 def gtsrb_rows(args: argparse.Namespace, device: torch.device, work: Path) -> list[Row]:
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     if not args.quick and not Path(args.gtsrb_root).exists():
         return [("gtsrb", "time to 99% on GTSRB", f"skipped: no {args.gtsrb_root}", "")]
@@ -194,8 +194,9 @@ def gtsrb_rows(args: argparse.Namespace, device: torch.device, work: Path) -> li
 
 # --- aggregation --------------------------------------------------------------------------------
 def aggregate_rows(args: argparse.Namespace, device: torch.device) -> list[Row]:
+    from toy_data import synthetic_crowd
+
     from crowdsign.crowd.aggregate import GLAD, DawidSkene
-    from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
 
     shares = {"reliable": 0.5, "average": 0.25, "weak": 0.15, "spammer": 0.1}
     crowd = synthetic_crowd(args.answers // 10, 2000, 2, 10, shares=shares, seed=0)

@@ -35,7 +35,8 @@ from crowdsign.data.assemble import POOL
 from crowdsign.data.decode import read_image
 from crowdsign.data.gtsrb import GTSRB_CLASSES, STOP_CLASS, list_gtsrb
 from crowdsign.inference import load_model
-from crowdsign.training.loop import Precision, predict_proba
+from crowdsign.runtime.device import Precision
+from crowdsign.runtime.scoring import predict_proba
 
 PARTS = ("tune", "holdout", "all", "test")
 

@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
 from crowdsign.models.inputs import to_model_input
+from crowdsign.runtime.device import Precision
 from crowdsign.training.batches import AugmentedImages, EpochSampler
-from crowdsign.training.loop import Precision, loss_fn
+from crowdsign.training.loop import loss_fn
 
 MODELS = {
     "tiny_cnn": {"_target_": "crowdsign.models.TinyCNN"},

@@ -66,7 +66,7 @@ def make_cfg(tmp_path: Path, cache_dir: Path) -> Callable[..., DictConfig]:
 def smoke_run(tmp_path_factory, cache_dir) -> tuple[DictConfig, dict[str, float]]:
     """One ``debug=smoke`` train per session: (its config, its metrics). Treat as read-only;
     copy the run dir (``cfg.paths.output_dir``) before changing anything in it."""
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     out = tmp_path_factory.mktemp("smoke")
     cfg = compose_config(

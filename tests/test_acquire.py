@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crowdsign.training import train
+from crowdsign.pipeline import train
 from crowdsign.training.acquire import _checkpoints
 
 

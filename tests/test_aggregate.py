@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 from hydra.utils import instantiate
+from toy_crowd import synthetic_crowd
 
 from crowdsign.crowd.aggregate import (
     GLAD,
@@ -17,7 +18,6 @@ from crowdsign.crowd.aggregate import (
     Wawa,
 )
 from crowdsign.crowd.aggregate._sparse import Incidence
-from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
 from crowdsign.crowd.answers import CodedAnswers, encode
 
 METHODS = [MajorityVote, Wawa, DawidSkene, OneCoinDawidSkene, GLAD]
@@ -322,9 +322,9 @@ def test_cuda_matches_cpu(method):
     ],
 )
 def test_aggregate_configs_instantiate(make_cfg, name, cls):
-    cfg = make_cfg("train", [f"aggregate={name}", "aggregate.target=soft", "seed=3"])
+    cfg = make_cfg("train", [f"aggregate={name}", "robust.target=soft", "seed=3"])
     est = instantiate(cfg.aggregate.estimator)
     assert type(est) is cls and est.seed == 3
-    assert cfg.aggregate.target == "soft"
+    assert cfg.robust.target == "soft"
     sim = synthetic_crowd(50, 5, 2, per_task=3, seed=0)
     assert_valid(est.fit_codes(sim.codes), sim.codes)

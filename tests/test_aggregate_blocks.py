@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from toy_crowd import synthetic_crowd
 
 from crowdsign.crowd.aggregate import GLAD
 from crowdsign.crowd.aggregate._blocks import Blocks, narrowest_int
-from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
 from crowdsign.crowd.answers import CodedAnswers
 
 SHARES = {"reliable": 0.5, "average": 0.3, "spammer": 0.2}

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from toy_crowd import synthetic_crowd
 
 from crowdsign.crowd.aggregate import GLAD, DawidSkene, MajorityVote, OneCoinDawidSkene, Wawa
-from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
 
 ck = pytest.importorskip(
     "crowdkit.aggregation",

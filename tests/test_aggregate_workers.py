@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from toy_crowd import synthetic_crowd
 
 from crowdsign.crowd.aggregate import GLAD, DawidSkene, MajorityVote, Wawa
-from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
 from crowdsign.crowd.answers import encode
 from crowdsign.crowd.workers import worker_report, write_worker_report
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from toy_sign import toy_sign
 
 from crowdsign.augment import FAMILIES
 from crowdsign.augment.device import DEVICE_FAMILIES, device_train_preset
-from crowdsign.augment.samples import toy_sign
 
 N = 48
 
@@ -87,7 +87,7 @@ def test_preset_reads_the_numpy_stages_and_resizes():
 
 
 def test_smoke_train_with_data_on_device_runs_and_repeats(make_cfg):
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     overrides = ["debug=smoke", "trainer.data_on_device=true", "augment=default"]
     cfg = make_cfg("train", overrides)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 import pytest
+from toy_sign import toy_sign
 
 from crowdsign.augment import CORRUPTIONS, FAMILIES, GROUPS, corrupt
-from crowdsign.augment.samples import toy_sign
 
 SIZES = (32, 64, 128)
 SEEDS = (0, 1, 2)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from conftest import CONFIG_DIR
 from omegaconf import OmegaConf
+from toy_sign import toy_sign
 
 from crowdsign.augment import PRESETS, FamilyTransform, Preset, eval_preset, train_preset
 from crowdsign.augment.corruptions import corrupt_batch, image_seeds
-from crowdsign.augment.samples import toy_sign
 
 
 def sign(size: int = 64, seed: int = 0) -> np.ndarray:

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from crowdsign.augment import eval_preset
-from crowdsign.evaluation.metrics import classification_metrics
 from crowdsign.inference import load_model
+from crowdsign.runtime.checkpoint import load_checkpoint
+from crowdsign.runtime.metrics import classification_metrics
 from crowdsign.training.calibration import T_RANGE, TemperatureScaled, fit_temperature
-from crowdsign.training.checkpoint import load_checkpoint
 
 
 def _overconfident(n: int, temperature: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

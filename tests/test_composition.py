@@ -47,7 +47,7 @@ SMALLEST = [
     "trainer.batch_size=4",
     "trainer.eval_batch_size=64",
 ]
-CPU = ["trainer.device=cpu", "trainer.num_workers=0"]  # presets that ask for CUDA, on any box
+CPU = ["trainer.device=cpu", "trainer.loader_workers=0"]  # presets that ask for CUDA, on any box
 
 
 def options(group: str) -> list[str]:
@@ -233,7 +233,7 @@ def test_smoke_shrinks_every_sweep(experiment):
     ("group", "option"), GROUP_OPTIONS, ids=[f"{g}={o}" for g, o in GROUP_OPTIONS]
 )
 def test_every_group_option_trains_under_smoke(make_cfg, inputs, group, option):
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     cfg = make_cfg("train", [*SMALLEST, *group_overrides(group, option, inputs)])
     validate_config(cfg)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import subprocess
+import sys
 
 import pytest
+from conftest import REPO
 from omegaconf import OmegaConf
 
-from crowdsign.checks import CHECK, Check, checked, validate_config
+from crowdsign.checks import (
+    CHECK,
+    RENAMED_KEYS,
+    Check,
+    checked,
+    reject_renamed_keys,
+    validate_config,
+)
 from crowdsign.crowd.schemas import RealisticCrowdConfig, SimulatedCrowdConfig
 from crowdsign.errors import ConfigError
 
@@ -66,3 +77,90 @@ def test_composed_config_values_are_checked(make_cfg):
         validate_config(make_cfg("train", ["crowd=uniform", "crowd.noise=1.5"]))
     with pytest.raises(ConfigError, match="threshold=2.0"):
         validate_config(make_cfg("predict", ["ckpt_path=x.pt", "inputs=.", "threshold=2"]))
+
+
+# --- one meaning per name: renamed keys ---------------------------------------------------
+@pytest.mark.parametrize(("old", "new"), sorted(RENAMED_KEYS.items()))
+def test_a_renamed_key_names_its_new_name(old, new):
+    with pytest.raises(ConfigError, match=rf"^{re.escape(old)} was renamed {re.escape(new)}: "):
+        reject_renamed_keys(["debug=smoke", f"{old}=1"])
+    with pytest.raises(ConfigError, match=re.escape(new)):
+        reject_renamed_keys([f"+{old}=1"])
+    reject_renamed_keys([f"{new}=1", "crowd.n_workers=10"])  # the new names pass
+
+
+def test_a_renamed_node_names_the_new_path_of_its_keys():
+    with pytest.raises(ConfigError, match=r"^crowd_loss.trace_weight was renamed robust\.crowd"):
+        reject_renamed_keys(["robust=trace_reg", "crowd_loss.trace_weight=0.1"])
+    reject_renamed_keys(["crowd_losses=1", "robust.consensus.folds=3"])  # not a renamed node
+
+
+def test_the_new_names_compose(make_cfg):
+    cfg = make_cfg(
+        "train",
+        [
+            "trainer.loader_workers=2",
+            "data.decode_workers=1",
+            "data.split_seed=3",
+            "run_name=mine",
+            "crowd.n_workers=7",
+        ],
+    )
+    assert (cfg.trainer.loader_workers, cfg.data.decode_workers, cfg.data.split_seed) == (2, 1, 3)
+    assert cfg.run_name == "mine" and cfg.crowd.n_workers == 7
+    assert "workers" not in cfg.data and "seed" not in cfg.data and "task_name" not in cfg
+    predict = make_cfg("predict", ["ckpt_path=x.pt", "inputs=.", "decode_workers=2"])
+    assert predict.decode_workers == 2 and "workers" not in predict
+
+
+def test_the_root_seed_sets_every_run_seed_but_not_the_split(make_cfg):
+    cfg = make_cfg("train", ["seed=7", "aggregate=ds"])
+    assert cfg.data.subset_seed == cfg.crowd.seed == cfg.trainer.seed == 7
+    assert cfg.aggregate.estimator.seed == 7
+    assert cfg.data.split_seed == 0  # one test split for every seed of a sweep
+    explicit = make_cfg("train", ["seed=7", "crowd.seed=1", "trainer.seed=2"])
+    assert (explicit.data.subset_seed, explicit.crowd.seed, explicit.trainer.seed) == (7, 1, 2)
+
+
+def test_train_py_rejects_a_renamed_key_in_one_line(tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(REPO / "train.py"), "debug=smoke", "trainer.num_workers=2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines == [
+        "error: trainer.num_workers was renamed trainer.loader_workers: "
+        "pass trainer.loader_workers=<value> instead of trainer.num_workers=2"
+    ]
+    assert not (tmp_path / "outputs").exists()  # stopped before Hydra made a run dir
+
+
+# --- closed choices fail when the command starts, one line naming the key ------------------
+@pytest.mark.parametrize(
+    ("name", "override"),
+    [
+        ("train", "task=multi"),
+        ("train", "robust.target=sofft"),
+        ("train", "trainer.balance=weight"),
+        ("train", "trainer.precision=bf17"),
+        ("train", "augment.preset=medium"),
+        ("train", "augment.contrast=clahe2"),
+        ("evaluate", "split=tset"),
+        ("evaluate", "task=multi"),
+        ("label", "mode=nxt"),
+        ("label", "batch.platform=mturk2"),
+        ("export", "format=tflite"),
+    ],
+)
+def test_a_closed_choice_typo_is_one_line(make_cfg, name, override):
+    required = {"evaluate": ["ckpt_path=x.pt"], "export": ["ckpt_path=x.pt"]}.get(name, [])
+    cfg = make_cfg(name, [*required, override])
+    key, value = override.split("=")
+    with pytest.raises(ConfigError) as raised:
+        validate_config(cfg)
+    message = str(raised.value)
+    assert message.startswith(f"{key}={value!r} is not one of ") and "\n" not in message

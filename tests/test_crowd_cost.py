@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import CostModel, as_cost_model, price
 from crowdsign.crowd.io.examples import example_images
 from crowdsign.crowd.reports import write_crowd_reports
 from crowdsign.crowd.simulate import simulate_crowd
+from crowdsign.data.summary import LoadSummary
 
 
 def answers(**cols) -> pd.DataFrame:

@@ -96,7 +96,7 @@ def test_exclude_flagged_drops_spammers_and_refits():
 
 
 def test_training_records_gold_and_exclusions(make_cfg, tmp_path):
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     gold = tmp_path / "gold.csv"
     cfg0 = make_cfg("train", ["debug=smoke"])

@@ -197,7 +197,7 @@ def test_sparse_answers_index_positions_among_answered_images():
 def test_train_from_raw_answers_end_to_end(make_cfg, robust):
     from pathlib import Path
 
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     cfg = make_cfg("train", ["debug=smoke", f"robust={robust}", "trainer.epochs=1"])
     metrics = train(cfg)

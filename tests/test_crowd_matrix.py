@@ -45,7 +45,7 @@ def splits_and_read(tmp_path: Path, matrix: str = MATRIX, names: int = 6, **kw):
         root=str(images),
         cache_dir=str(tmp_path / "cache"),
         image_size=8,
-        workers=1,
+        decode_workers=1,
         task="multiclass",
     )
     crowd = read_matrix(
@@ -98,7 +98,7 @@ def test_matrix_without_classes_indexes_the_data_classes(tmp_path):
         root=str(images),
         cache_dir=str(tmp_path / "cache"),
         image_size=8,
-        workers=1,
+        decode_workers=1,
         task="multiclass",
     )
     crowd = read_matrix(splits.train, path=answers, file_list=files)

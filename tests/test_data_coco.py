@@ -46,7 +46,7 @@ def write_coco(root: Path, photos: int = 8) -> Path:
 
 
 def load(root: Path, cache: Path, **kw):
-    kw = {"image_size": 16, "workers": 1, "annotations": "ann.json", "images": "images"} | kw
+    kw = {"image_size": 16, "decode_workers": 1, "annotations": "ann.json", "images": "images"} | kw
     return load_coco(root=str(root), cache_dir=str(cache), **kw)
 
 

@@ -14,7 +14,7 @@ from crowdsign.data.decode import (
     parallel_decode,
     read_image,
 )
-from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.data.summary import LoadSummary
 
 
 def rgb(h: int = 9, w: int = 7, seed: int = 0) -> np.ndarray:
@@ -121,7 +121,7 @@ def test_parallel_decode_skips_and_lists_or_raises(tmp_path):
         Image.fromarray(rgb(seed=i)).save(path)
         paths.append(str(path))
     (tmp_path / "2.png").write_bytes(b"")
-    summary = ImageLoadSummary("unit")
+    summary = LoadSummary("unit", unit="images")
     images, owner = parallel_decode(
         paths, _decode, names=paths, image_size=8, summary=summary, on_bad_image="skip", workers=2
     )

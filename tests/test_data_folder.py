@@ -28,7 +28,7 @@ def write_tree(root: Path, classes: dict[str, int], subdirs: int = 0) -> Path:
 
 
 def load(root: Path, cache: Path, **kw):
-    kw = {"image_size": 6, "workers": 1} | kw
+    kw = {"image_size": 6, "decode_workers": 1} | kw
     return load_folder(root=str(root), cache_dir=str(cache), **kw)
 
 
@@ -62,7 +62,7 @@ def test_predefined_split_folders_and_carved_val(tmp_path):
 
 def test_group_by_subdir_keeps_clips_together(tmp_path):
     root = write_tree(tmp_path / "tree", {"stop": 30, "other": 30}, subdirs=5)
-    splits = load(root, tmp_path / "cache", group_by="subdir", seed=3)
+    splits = load(root, tmp_path / "cache", group_by="subdir", split_seed=3)
     clips = [{i.rsplit("/", 1)[0] for i in splits[s].image_id} for s in ("train", "val", "test")]
     assert not (clips[0] & clips[1]) and not (clips[0] & clips[2]) and not (clips[1] & clips[2])
     assert len(set(splits.train.group)) == len(clips[0])

@@ -56,7 +56,7 @@ def gtsrb_root(tmp_path: Path) -> Path:
 
 
 def load(root: Path, cache: Path, **kw):
-    kw = {"image_size": 8, "workers": 1} | kw
+    kw = {"image_size": 8, "decode_workers": 1} | kw
     return load_gtsrb(root=str(root), cache_dir=str(cache), **kw)
 
 
@@ -116,7 +116,7 @@ def test_second_load_reads_the_cache(gtsrb_root, tmp_path, monkeypatch):
         raise AssertionError("decoded again despite a cache entry")
 
     monkeypatch.setattr("crowdsign.data.files.parallel_decode", fail)
-    splits = load(gtsrb_root, tmp_path / "cache", seed=5, task="multiclass")
+    splits = load(gtsrb_root, tmp_path / "cache", split_seed=5, task="multiclass")
     assert isinstance(splits.train.images, np.ndarray) and len(splits.train)
     # a changed file changes the key: decoded again
     path = gtsrb_root / "gtsrb/GTSRB/Training/00001/00000_00000.ppm"
@@ -184,8 +184,8 @@ def test_devtest_tracks_are_kept_out_of_every_split_and_fixed_by_their_own_seed(
     root = write_gtsrb(tmp_path / "g", tracks=10, frames=2, test_images=4)
     cache = tmp_path / "cache"
     kw = {"task": "multiclass", "split_fractions": (0.6, 0.2, 0.2), "devtest_fraction": 0.2}
-    a = load(root, cache, seed=0, **kw)
-    b = load(root, cache, seed=1, **kw)  # another split seed: the same dev-test tracks
+    a = load(root, cache, split_seed=0, **kw)
+    b = load(root, cache, split_seed=1, **kw)  # another split seed: the same dev-test tracks
     assert a.devtest is not None and a["devtest"] is a.devtest
     assert a.devtest.class_names == a.class_names
     # 2 of each class's 10 tracks, never an official test image
@@ -202,7 +202,7 @@ def test_devtest_tracks_are_kept_out_of_every_split_and_fixed_by_their_own_seed(
     assert np.array_equal(a.devtest.images[:, 0, 0, 0], 5 * a.devtest.meta["class_id"])
     assert np.array_equal(a.devtest.truth, a.devtest.meta["class_id"])
     # another dev-test seed keeps other tracks apart
-    c = load(root, cache, seed=0, devtest_seed=1, **kw)
+    c = load(root, cache, split_seed=0, devtest_seed=1, **kw)
     assert set(c.devtest.image_id) != apart
 
 

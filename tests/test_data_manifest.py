@@ -41,7 +41,7 @@ def manifest(tmp_path: Path, n: int = 40, **extra) -> tuple[Path, pd.DataFrame]:
 
 
 def load(path: Path, cache: Path, **kw):
-    kw = {"image_size": 8, "workers": 1} | kw
+    kw = {"image_size": 8, "decode_workers": 1} | kw
     return load_manifest(path=str(path), cache_dir=str(cache), **kw)
 
 

@@ -63,8 +63,8 @@ def test_torchrun_two_cpu_processes(tmp_path, cache_dir):
 @pytest.mark.parametrize("batch_size", [33])
 def test_batch_size_must_divide_by_processes(make_cfg, batch_size, monkeypatch):
     from crowdsign.training.distributed import DistInfo
-    from crowdsign.training.run import _build_loader
+    from crowdsign.training.fitting import build_loader
 
     cfg = make_cfg("train", ["debug=smoke", f"trainer.batch_size={batch_size}"])
     with pytest.raises(ValueError, match="must divide"):
-        _build_loader(None, None, cfg, None, DistInfo(rank=0, world_size=2))
+        build_loader(None, None, cfg, None, DistInfo(rank=0, world_size=2))

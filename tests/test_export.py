@@ -17,13 +17,14 @@ import pytest
 import torch
 from conftest import REPO, compose_config
 
-import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
+import crowdsign.cli  # noqa: F401 - registers base_predict / base_export
 import crowdsign.inference.export as export_module
 from crowdsign.augment import eval_preset
 from crowdsign.inference import load_model
 from crowdsign.inference.export import OnnxParityError, check_onnx_parity, export
 from crowdsign.models.inputs import hwc_to_chw
-from crowdsign.training.loop import Precision, predict_proba
+from crowdsign.runtime.device import Precision
+from crowdsign.runtime.scoring import predict_proba
 
 
 @pytest.fixture(scope="module")

@@ -13,16 +13,16 @@ import torch
 from conftest import compose_config
 from PIL import Image
 
-import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
+import crowdsign.cli  # noqa: F401 - registers base_predict / base_export
 from crowdsign.augment import eval_preset
 from crowdsign.data.decode import read_image
 from crowdsign.evaluation.evaluate import load_for_evaluation
-from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.inference import load_model
 from crowdsign.inference.export import export
 from crowdsign.inference.predict import predict
 from crowdsign.models.inputs import hwc_to_chw
-from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
+from crowdsign.runtime.checkpoint import load_checkpoint, save_checkpoint
+from crowdsign.runtime.scoring import evaluate_split
 
 SIZES = [(45, 37), (20, 20), (64, 50), (33, 33), (28, 40), (90, 70)]
 

@@ -1,4 +1,4 @@
-"""evaluation/metrics.py against reference implementations (scikit-learn) and hand-computed cases."""
+"""runtime/metrics.py against reference implementations (scikit-learn) and hand-computed cases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn import metrics as sk
 
-from crowdsign.evaluation.metrics import classification_metrics
+from crowdsign.runtime.metrics import classification_metrics
 
 BINARY = ("not_stop", "stop")
 MULTI = ("stop", "yield", "no_entry", "other")
@@ -92,7 +92,7 @@ def test_no_stop_predicted_gives_zero_precision_like_scikit_learn():
 
 
 def test_wilson_intervals_match_published_values():
-    from crowdsign.evaluation.metrics import wilson_interval
+    from crowdsign.runtime.metrics import wilson_interval
 
     # Newcombe (1998), Table I: 81/263 → 0.2553-0.3662; 15/148 → 0.0624-0.1605
     assert wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)

@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 import torch
 
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import CostModel
 from crowdsign.crowd.reports import write_crowd_reports
+from crowdsign.data.summary import LoadSummary
+from crowdsign.evaluation.model_card import render_model_card, write_model_card
 from crowdsign.evaluation.robustness import robustness_report
 from crowdsign.inference import load_model
-from crowdsign.inference.model_card import render_model_card, write_model_card
-from crowdsign.inference.run_files import RunFiles
+from crowdsign.runtime.run_files import RunFiles
 
 
 @pytest.fixture

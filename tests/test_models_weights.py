@@ -85,7 +85,7 @@ def test_a_checkpoint_loads_without_its_start_weights_file(tmp_path, make_cfg):
     """The checkpoint holds every weight: loading it never re-reads ``model.weights``, which
     may be gone (another machine, a cleaned tmp dir)."""
     from crowdsign.inference.model import load_model
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     _, path = saved_resnet(tmp_path, num_classes=1000)
     cfg = make_cfg(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowdsign.training.checkpoint import load_checkpoint
+from crowdsign.runtime.checkpoint import load_checkpoint
 from crowdsign.training.operating_point import at_threshold, choose_threshold
 
 
@@ -48,7 +48,7 @@ def test_training_stores_the_threshold_and_export_carries_it(smoke_run, make_cfg
 
 
 def test_target_recall_zero_stores_no_threshold(make_cfg):
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     cfg = make_cfg("train", ["debug=smoke", "trainer.epochs=1", "trainer.target_recall=0"])
     metrics = train(cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from conftest import compose_config
 
-from crowdsign.training import packing
+from crowdsign.runtime import packing
 
 
 def test_threads_per_job_split_the_cores(monkeypatch):

@@ -14,15 +14,16 @@ import torch
 from conftest import REPO
 from PIL import Image
 
-import crowdsign.inference.cli  # noqa: F401 - registers base_predict / base_export
+import crowdsign.cli  # noqa: F401 - registers base_predict / base_export
 from crowdsign.augment import eval_preset
 from crowdsign.data.decode import read_image
 from crowdsign.inference import load_model
 from crowdsign.inference.contact_sheet import ExtremeStops
 from crowdsign.inference.inputs import resolve_inputs
 from crowdsign.inference.predict import predict
-from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
-from crowdsign.training.loop import Precision, predict_proba
+from crowdsign.runtime.checkpoint import load_checkpoint, save_checkpoint
+from crowdsign.runtime.device import Precision
+from crowdsign.runtime.scoring import predict_proba
 
 CPU = Precision(device=torch.device("cpu"), autocast_dtype=None, channels_last=False)
 

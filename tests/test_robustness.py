@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from toy_sign import toy_sign
 
 from crowdsign.augment import CORRUPTIONS
-from crowdsign.augment.samples import toy_sign
 from crowdsign.evaluation.robustness import robustness_report
 
 CLASSES = ("other", "stop")

@@ -12,7 +12,13 @@ import pytest
 import yaml
 
 from crowdsign.evaluation.evaluate import evaluate
-from crowdsign.evaluation.scaling.collect import collect, method_label, planned_jobs, variant_of
+from crowdsign.evaluation.scaling.collect import (
+    collect,
+    method_label,
+    planned_jobs,
+    read_run,
+    variant_of,
+)
 from crowdsign.evaluation.scaling.report import write_hparams
 
 SIZES = (100, 200, 400, 800, 1600)
@@ -298,3 +304,21 @@ def test_failed_bootstrap_draws_are_counted_and_shown():
     assert curve.std("b") == pytest.approx(np.std([0.5, 0.6], ddof=1))
     text = "\n".join(fit_lines({("c", "o"): curve}, {}))
     assert "bootstrap draws failed" in text and "| 9 (3) | 1/3 |" in text
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"robust": {"target": "soft", "label_smoothing": 0.1, "gce_q": 0.0}},
+        # a run saved before the keys moved into robust (issue 14)
+        {"aggregate": {"target": "soft"}, "trainer": {"label_smoothing": 0.1, "gce_q": 0.0}},
+    ],
+)
+def test_the_method_reads_robust_keys_of_new_and_old_runs(tmp_path, config):
+    run = tmp_path / "cell" / "seed=0"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump({"seed": 0, **config}))
+    (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(["seed=0"]))
+    hydra = {"hydra": {"runtime": {"choices": {"aggregate": "mv"}}}}
+    (run / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(hydra))
+    assert read_run(run, tmp_path)["method"] == "mv/soft/ls=0.1"

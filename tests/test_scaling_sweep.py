@@ -15,10 +15,11 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-import crowdsign.training
+import crowdsign.pipeline
 from crowdsign.cli import run_train
-from crowdsign.training import run_version, sweep
-from crowdsign.training.run_version import current_version, stale_reason, write_version
+from crowdsign.runtime import run_version
+from crowdsign.runtime.run_version import current_version, stale_reason, write_version
+from crowdsign.training import sweep
 from crowdsign.training.sweep import sweep_job
 
 STORED = {"test/accuracy": 0.9, "test/balanced_accuracy": 0.85}
@@ -140,7 +141,7 @@ def test_run_train_raises_outside_a_sweep_and_records_inside(tmp_path, monkeypat
     def boom(cfg):
         raise ValueError("bad point")
 
-    monkeypatch.setattr(crowdsign.training, "train", boom)
+    monkeypatch.setattr(crowdsign.pipeline, "train", boom)
     monkeypatch.setattr(sweep, "in_multirun", lambda: False)
     with pytest.raises(ValueError, match="bad point"):
         run_train(_cfg(tmp_path))
@@ -178,7 +179,7 @@ def test_scaling_grid_is_declared_in_config():
     # every size has its own schedule entry (not the fallback)
     for size in sizes:
         point = _compose_with_hydra(["experiment=scaling", f"data.train_size={size}"])
-        entry = point.experiment.schedule[f"n{size}"]
+        entry = point.trainer.schedule[f"n{size}"]
         assert point.trainer.epochs == entry.epochs and point.trainer.batch_size == entry.batch_size
         assert point.trainer.batch_size <= size  # drop_last would leave no batch
 
@@ -266,8 +267,8 @@ def test_robust_recipes_set_targets_and_loss(recipe, aggregator, target, smoothi
     for extra in ([], ["experiment=noise_robust"]):
         cfg = _compose_with_hydra([*extra, f"robust={recipe}"])
         assert cfg.aggregate.estimator._target_.endswith(aggregator)
-        assert cfg.aggregate.target == target
-        assert cfg.trainer.label_smoothing == smoothing and cfg.trainer.gce_q == gce_q
+        assert cfg.robust.target == target
+        assert cfg.robust.label_smoothing == smoothing and cfg.robust.gce_q == gce_q
 
 
 def test_gtsrb_grid_is_a_smaller_scaling_grid():
@@ -280,7 +281,7 @@ def test_gtsrb_grid_is_a_smaller_scaling_grid():
     assert math.prod(len(v) for v in grid.values()) < 384
     for size in sizes:
         point = _compose_with_hydra(["experiment=scaling_gtsrb", f"data.train_size={size}"])
-        assert f"n{size}" in point.experiment.schedule
+        assert f"n{size}" in point.trainer.schedule
         assert point.trainer.batch_size <= size
 
 

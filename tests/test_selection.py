@@ -11,10 +11,11 @@ import pytest
 from hydra.errors import ConfigCompositionException
 
 from crowdsign.crowd.aggregate import MajorityVote
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import CostModel
 from crowdsign.crowd.simulate import simulate_uniform, source_labels
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 from crowdsign.training.selection import answer, selection_set
 
 NAMES = ("not_stop", "stop")
@@ -113,7 +114,7 @@ def test_a_run_records_its_selection_in_metrics_and_model_card(smoke_run):
 
 
 def test_a_gold_run_prices_its_gold_set(make_cfg):
-    from crowdsign.training import train
+    from crowdsign.pipeline import train
 
     cfg = make_cfg(
         "train", ["debug=smoke", "trainer.epochs=1", "trainer.selection=gold", "data.gold_size=20"]

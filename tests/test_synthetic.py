@@ -9,7 +9,7 @@ import pytest
 from crowdsign.data.synthetic import CLASSES, load_synthetic
 from crowdsign.data.synthetic.world import NOT_STOP_WEIGHTS, _kind_for, render_range
 
-SMALL = dict(image_size=32, n_train=120, n_val=40, n_test=40, workers=1)
+SMALL = dict(image_size=32, n_train=120, n_val=40, n_test=40, decode_workers=1)
 
 
 def test_render_is_deterministic_and_independent_of_chunking():
@@ -41,7 +41,7 @@ def test_class_balance_follows_stop_fraction(tmp_path):
         n_val=10,
         n_test=10,
         stop_fraction=0.3,
-        workers=1,
+        decode_workers=1,
     )
     assert abs(s.train.truth.mean() - 0.3) < 0.075  # binomial sd ≈ 0.019
     rng = np.random.default_rng(0)

@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from crowdsign.crowd.aggregate import MajorityVote
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.data.imageset import ImageSet
-from crowdsign.training import train
+from crowdsign.data.summary import LoadSummary
+from crowdsign.pipeline import train
 from crowdsign.training.batches import EpochSampler
 from crowdsign.training.targets import aggregate_targets
 
@@ -65,7 +66,7 @@ def test_weighted_sampler_balances_classes():
 @pytest.mark.parametrize(
     "overrides",
     [
-        ["aggregate=ds", "aggregate.target=soft"],
+        ["aggregate=ds", "robust.target=soft"],
         ["trainer.balance=weights"],
         ["trainer.balance=sampler", "crowd=none"],
         ["crowd=clean"],  # a noise-free pool: every worker equally accurate
@@ -104,7 +105,7 @@ def test_gce_matches_its_formula_and_bounds_a_wrong_label():
 
 
 def test_smoke_train_with_gce(make_cfg):
-    metrics = train(make_cfg("train", ["debug=smoke", "trainer.epochs=1", "trainer.gce_q=0.7"]))
+    metrics = train(make_cfg("train", ["debug=smoke", "trainer.epochs=1", "robust.gce_q=0.7"]))
     assert np.isfinite(metrics["test/accuracy"])
     with pytest.raises(ValueError, match="gce_q"):
-        train(make_cfg("train", ["debug=smoke", "trainer.gce_q=1.5"], out="bad"))
+        train(make_cfg("train", ["debug=smoke", "robust.gce_q=1.5"], out="bad"))

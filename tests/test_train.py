@@ -15,8 +15,8 @@ from conftest import REPO
 
 import crowdsign.training.run as run_module
 from crowdsign.evaluation.evaluate import evaluate
-from crowdsign.training import train
-from crowdsign.training.checkpoint import load_checkpoint, save_checkpoint
+from crowdsign.pipeline import train
+from crowdsign.runtime.checkpoint import load_checkpoint, save_checkpoint
 
 SMOKE = ["debug=smoke"]
 
@@ -181,7 +181,7 @@ def test_evaluate_on_another_source_uses_the_checkpoints_task(make_cfg, smoke_ru
             f"ckpt_path={ckpt}",
             "data=synthetic",
             "data.image_size=32",
-            "data.seed=5",
+            "data.split_seed=5",
             "data.n_train=64",
             "data.n_val=64",
             "data.n_test=64",

@@ -13,11 +13,10 @@ import pytest
 from conftest import REPO
 from entrypoints import run_main
 
-import crowdsign.training
+import crowdsign.pipeline
 from crowdsign import cli
 from crowdsign.crowd.io.examples import FILES
 from crowdsign.errors import ConfigError, UserError
-from crowdsign.inference import cli as inference_cli
 
 EXAMPLES = REPO / "data" / "examples"
 
@@ -44,8 +43,8 @@ def assert_one_line(outcome, *named: str) -> str:
     ("main", "extra"),
     [
         (cli.evaluate, []),
-        (inference_cli.export_main, []),
-        (inference_cli.predict_main, ["inputs=."]),
+        (cli.export_main, []),
+        (cli.predict_main, ["inputs=."]),
     ],
     ids=["evaluate", "export", "predict"],
 )
@@ -104,7 +103,7 @@ def test_mturk_csv_without_its_answer_column(tmp_path, capsys, train_args):
         ("trainer.epochs=0", "trainer.epochs=0"),
         ("trainer.precision=bf17", "trainer.precision='bf17'"),
         ("trainer.balance=weight", "trainer.balance='weight'"),
-        ("aggregate.target=sof", "aggregate.target='sof'"),
+        ("robust.target=sof", "robust.target='sof'"),
         ("task=multi", "task='multi'"),
         ("augment.preset=havy", "augment.preset='havy'"),
         ("data.n_train=0", "data.n_train=0"),
@@ -147,7 +146,7 @@ def test_a_bug_keeps_its_traceback(tmp_path, capsys, monkeypatch):
     def bug(cfg):
         raise KeyError("a bug, not the user's fault")
 
-    monkeypatch.setattr(crowdsign.training, "train", bug)
+    monkeypatch.setattr(crowdsign.pipeline, "train", bug)
     outcome = run_main(cli.train, ["debug=smoke", f"hydra.run.dir={tmp_path / 'run'}"], capsys)
     assert outcome.code == 1
     assert "Traceback" in outcome.err and "in bug" in outcome.err
@@ -158,7 +157,7 @@ def test_predict_inputs_that_do_not_exist(tmp_path, capsys, smoke_run):
     cfg, _ = smoke_run
     best = Path(cfg.paths.output_dir) / "checkpoints" / "best.pt"
     outcome = run_main(
-        inference_cli.predict_main,
+        cli.predict_main,
         [f"ckpt_path={best}", f"inputs={tmp_path / 'nowhere'}", f"hydra.run.dir={tmp_path}"],
         capsys,
     )

@@ -14,6 +14,7 @@ Hydra already refuses unknown keys and wrong types at compose time; these are th
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,21 @@ from omegaconf import DictConfig, OmegaConf
 from crowdsign.errors import ConfigError
 
 CHECK = "check"
+
+# keys renamed so that each name means one thing (issue 14): old -> new
+RENAMED_KEYS = {
+    "trainer.num_workers": "trainer.loader_workers",  # DataLoader workers
+    "data.workers": "data.decode_workers",  # threads decoding (or rendering) the images
+    "workers": "decode_workers",  # predict.py's decode threads
+    "data.seed": "data.split_seed",  # the split, fixed across a sweep's seeds
+    "task_name": "run_name",  # the run dir's name
+    # how answers become the training signal: one node, the robust group's
+    "aggregate.target": "robust.target",
+    "trainer.label_smoothing": "robust.label_smoothing",
+    "trainer.gce_q": "robust.gce_q",
+    "crowd_loss": "robust.crowd_loss",
+    "consensus": "robust.consensus",
+}
 
 
 @dataclass(frozen=True)
@@ -105,3 +121,16 @@ def _check_value(path: str, value: Any, check: Check) -> None:
             f"{path}={value!r} {problem}: pass {path}=<{check.hint()}> "
             "(on the command line or in its config file)"
         )
+
+
+def reject_renamed_keys(overrides: Sequence[str]) -> None:
+    """Raise :class:`ConfigError` for a command-line override of a renamed key (one line naming
+    the new key), before Hydra composes and says only that the old key is unknown."""
+    for item in overrides:
+        key = item.lstrip("+~").split("=", 1)[0]
+        for old, new in RENAMED_KEYS.items():
+            if key == old or key.startswith(f"{old}."):
+                new_key = new + key.removeprefix(old)
+                raise ConfigError(
+                    f"{key} was renamed {new_key}: pass {new_key}=<value> instead of {item}"
+                )

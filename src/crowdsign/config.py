@@ -1,7 +1,10 @@
 """Typed schemas under the YAML config tree, registered in Hydra's ConfigStore.
 
 Each YAML file in ``configs/<group>/`` starts with ``defaults: [base_<name>, _self_]`` so a
-misspelled key or a wrong type fails at compose time with Hydra's own message. Groups mirror the
+misspelled key or a wrong type fails at compose time with Hydra's own message, then names its
+``_target_`` and lists every value of its schema, so one hop leads from a config file to its
+code (tests/test_config_files.py keeps it so); an option may extend a sibling of its group and
+hold only what differs (``model/compact_resnet_w8.yaml``). Groups mirror the
 package: ``data`` → :mod:`crowdsign.data`, ``crowd`` → :mod:`crowdsign.crowd`, and so on.
 Objects are built with ``hydra.utils.instantiate`` from ``_target_``; no string dispatch.
 """
@@ -27,7 +30,9 @@ from crowdsign.evaluation import schemas as report_schemas
 from crowdsign.inference import schemas as inference_schemas
 from crowdsign.models import schemas as model_schemas
 from crowdsign.training import schemas as training_schemas
-from crowdsign.training.schemas import PathsConfig, TrainerConfig
+from crowdsign.training.schemas import PathsConfig, RobustConfig, TrainerConfig
+
+SPLITS = ("train", "val", "test", "devtest")  # what evaluate.py scores (crowdsign.data.Splits)
 
 
 # --- optim ------------------------------------------------------------------------------------
@@ -48,33 +53,31 @@ class TrainConfig:
     optim: OptimConfig = MISSING
     trainer: TrainerConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    experiment: Any = None  # experiment=<preset>'s own values (schedule, size_key)
-    # always None (debug presets write at the top level); kept so that runs saved with it
-    # still match their config on resume
-    debug: Any = None
-    crowd_loss: Any = None  # robust=crowd_layer|trace_reg: a per-worker confusion loss
-    consensus: Any = None  # robust=consensus: cross-fitted consensus targets
+    # target kind and loss (robust=<recipe>: configs/robust/); defaults without one
+    robust: RobustConfig = field(default_factory=RobustConfig)
     acquire: Any = None  # buy the answers with a strategy first (configs/acquire/)
-    # binary (not_stop/stop) | multiclass; every data source reads it
+    # binary (not_stop/stop) | multiclass, as torchmetrics' `task`; every data source reads it
+    # (an image a crowd answers is a crowd "task" only in answer tables, never a config key)
     task: str = checked("binary", choices=TASKS)
+    # sets data.subset_seed, crowd.seed, trainer.seed (and the aggregator's) unless they are
+    # set; the split (data.split_seed) stays fixed so every seed is scored on one test split
     seed: int = 0
     resume: bool = False
-    task_name: str = "train"
-    tags: list[str] = field(default_factory=list)
+    run_name: str = "train"  # names the run dir: outputs/<run_name>/<time> (hydra/default.yaml)
 
 
 @dataclass
 class EvaluateConfig:
     ckpt_path: str = MISSING
-    split: str = "test"
+    split: str = checked("test", choices=SPLITS)  # devtest: data=gtsrb_devtest's kept tracks
     data: Any = None  # None: rebuild the data the checkpoint was trained on
     report: Any = MISSING  # report group: standard | robustness | scaling
     sweep_dir: str | None = None  # report=scaling: the multirun dir to report on
-    task: Any = None  # with data=<source>: None scores the checkpoint's own task
+    # with data=<source>: None scores the checkpoint's own task
+    task: str | None = checked(None, choices=TASKS)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
-    task_name: str = "evaluate"
-    seed: int = 0
+    run_name: str = "evaluate"
 
 
 @dataclass
@@ -88,12 +91,12 @@ class LabelConfig:
     batch: BatchConfig = field(default_factory=BatchConfig)
     strategy: Any = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
-    mode: str = "next"  # next | replay
+    mode: str = checked("next", choices=("next", "replay"))
     truth: str | None = None  # replay: CSV with columns task,truth
     predictions: str | None = None  # next: a predict.py predictions.csv
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    task: str = "binary"
-    task_name: str = "label"
+    task: str = checked("binary", choices=TASKS)
+    run_name: str = "label"
     seed: int = 0
 
 

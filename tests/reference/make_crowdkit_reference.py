@@ -34,8 +34,9 @@ CASES = {
 
 
 def answers(name: str):
-    """The case's answers (``task, worker, label`` ints), drawn by crowdsign."""
-    from crowdsign.crowd.aggregate.synthetic import synthetic_crowd
+    """The case's answers (``task, worker, label`` ints), drawn by the tests' toy crowd."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: toy_crowd
+    from toy_crowd import synthetic_crowd
 
     n_tasks, n_classes, per_task, seed, _ = CASES[name]
     crowd = synthetic_crowd(n_tasks, 30, n_classes, per_task=per_task, shares=SHARES, seed=seed)

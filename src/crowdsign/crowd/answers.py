@@ -8,13 +8,14 @@ convention) or, on the hot path, a :class:`CodedAnswers` of integer tensors.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+
+from crowdsign.data.summary import LoadSummary
 
 REQUIRED_COLUMNS = ("task", "worker", "label")
 OPTIONAL_COLUMNS = ("seconds", "reward", "status", "submitted_at")
@@ -25,53 +26,6 @@ def check_answers(answers: pd.DataFrame, *, source: str = "answers") -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in answers.columns]
     if missing:
         raise ValueError(f"{source}: missing column(s) {missing}; have {list(answers.columns)}")
-
-
-@dataclass
-class LoadSummary:
-    """What a reader or simulator kept and what it dropped, and why.
-
-    ``dropped`` counts rows per reason; ``examples`` keeps a few ``(row, message)`` per reason so
-    a user can find them in the file.
-    """
-
-    source: str
-    read: int = 0
-    kept: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, list[str]] = field(default_factory=dict)
-    max_examples: int = 5
-
-    def drop(self, reason: str, example: str, count: int = 1) -> None:
-        self.drop_many(reason, [example], count)
-
-    def drop_many(self, reason: str, examples: list[str], count: int) -> None:
-        """Count ``count`` rows dropped for ``reason``; keep the first few ``examples``."""
-        self.dropped[reason] += count
-        bucket = self.examples.setdefault(reason, [])
-        bucket.extend(examples[: max(0, self.max_examples - len(bucket))])
-
-    def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "read": self.read,
-            "kept": self.kept,
-            "dropped": dict(self.dropped),
-            "examples": self.examples,
-        }
-
-    def to_markdown(self) -> str:
-        lines = [
-            f"# Crowd load summary: {self.source}",
-            "",
-            f"read {self.read}, kept {self.kept}, dropped {sum(self.dropped.values())}",
-        ]
-        if self.dropped:
-            lines += ["", "| reason | rows | examples |", "|---|---:|---|"]
-            for reason, n in self.dropped.most_common():
-                ex = "; ".join(self.examples.get(reason, []))
-                lines.append(f"| {reason} | {n} | {ex} |")
-        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,15 @@ def _div(a: float | None, b: float | int | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
+def _column(answers: pd.DataFrame, name: str, default: float | None) -> np.ndarray:
+    """``answers[name]`` as floats, ``default`` where missing (NaN when no default)."""
+    fill = np.nan if default is None else float(default)
+    if name not in answers.columns:
+        return np.full(len(answers), fill)
+    x = answers[name].to_numpy(dtype=float)
+    return np.where(np.isnan(x), fill, x)
+
+
 def price(
     answers: pd.DataFrame, cost: CostModel | None = None, *, truth: pd.Series | None = None
 ) -> CostReport:
@@ -145,15 +154,8 @@ def price(
     """
     cost = as_cost_model(cost)
     n = len(answers)
-
-    def column(name: str, default: float | None) -> np.ndarray:
-        fill = np.nan if default is None else float(default)
-        if name not in answers.columns:
-            return np.full(n, fill)
-        x = answers[name].to_numpy(dtype=float)
-        return np.where(np.isnan(x), fill, x)
-
-    reward, seconds = column("reward", cost.reward), column("seconds", cost.seconds)
+    reward = _column(answers, "reward", cost.reward)
+    seconds = _column(answers, "seconds", cost.seconds)
     status = answers["status"] if "status" in answers.columns else pd.Series(index=answers.index)
     rejected = (status.astype(str).str.lower() == "rejected").to_numpy()
     per_task = answers.groupby("task")["task"].transform("size").to_numpy()

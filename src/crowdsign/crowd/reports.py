@@ -15,6 +15,7 @@ import pandas as pd
 
 from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import CostModel, as_cost_model, price
+from crowdsign.markdown import table
 
 TOP_WORKERS = 20  # rows of the Markdown worker table (the CSV has all)
 
@@ -50,14 +51,14 @@ def worker_stats(crowd: CrowdLabels, truth: pd.Series | None = None) -> pd.DataF
 def _table(df: pd.DataFrame, floats: str = "{:.3f}") -> str:
     """A small DataFrame as a Markdown table (no tabulate dependency)."""
     cols = [df.index.name or ""] + [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(name=None):
-        cells = [
+    rows = [
+        [
             floats.format(v) if isinstance(v, float | np.floating) and np.isfinite(v) else str(v)
             for v in row
         ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        for row in df.itertuples(name=None)
+    ]
+    return "\n".join(table(cols, rows, align="l" * len(cols)))
 
 
 def workers_markdown(stats: pd.DataFrame, total_answers: int) -> str:

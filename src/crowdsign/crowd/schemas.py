@@ -13,8 +13,6 @@ from crowdsign.crowd.cost import CostModel
 from crowdsign.crowd.io.common import ON_ERROR
 from crowdsign.crowd.io.resolve import REF_RULES
 
-TARGETS = ("hard", "soft")
-
 
 # --- crowd ------------------------------------------------------------------------------------
 # Every crowd config is a ``_partial_`` callable the pipeline calls with the train ImageSet;
@@ -187,13 +185,11 @@ class MatrixCrowdConfig(ExportCrowdConfig):
 # --- aggregate --------------------------------------------------------------------------------
 @dataclass
 class AggregateConfig:
-    """How crowd answers become training targets."""
+    """How crowd answers are aggregated (``robust.target``: hard labels or the posterior)."""
 
     estimator: Any = field(
         default_factory=lambda: {"_target_": "crowdsign.crowd.aggregate.MajorityVote", "seed": 0}
     )
-    # hard: argmax label; soft: cross-entropy against the posterior
-    target: str = checked("hard", choices=TARGETS)
     # drop the answers of workers the aggregator's worker report flags (spammer-like,
     # adversarial) and aggregate again; crowd/targets.json lists them
     exclude_flagged: bool = False

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.io.gold import read_gold
 from crowdsign.crowd.pools import (
     GOOD_TYPES,
@@ -43,6 +43,7 @@ from crowdsign.crowd.pools import (
 )
 from crowdsign.crowd.streams import image_keys, normals, uniforms
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 from crowdsign.errors import ConfigError
 
 
@@ -199,15 +200,9 @@ def simulate_crowd(
         across=across,
     )
     return sample_answers(
-        images,
-        pool,
-        labels_per_image=labels_per_image,
-        difficulty_effect=difficulty_effect,
-        seed=seed,
-        source="simulated pool",
-        cost=cost,
-        gold=gold,
-    )
+        images, pool, labels_per_image=labels_per_image, difficulty_effect=difficulty_effect,
+        seed=seed, source="simulated pool", cost=cost, gold=gold,
+    )  # fmt: skip
 
 
 def _rescale(shares: dict[str, float], noise: float) -> dict[str, float]:

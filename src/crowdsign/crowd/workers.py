@@ -24,6 +24,7 @@ import torch
 
 from crowdsign.crowd.aggregate.base import Aggregator, flat_index, segment_sum, take
 from crowdsign.crowd.answers import CodedAnswers
+from crowdsign.markdown import table
 
 CONSTANT_SHARE = 0.95  # a worker giving one label this often is called out in the evidence
 
@@ -59,6 +60,30 @@ def worker_report(
     """
     if fitted.coded_.n_answers != codes.n_answers or fitted.coded_.n_workers != codes.n_workers:
         raise ValueError("worker_report: `fitted` was fitted on different answers than `codes`")
+    out = _agreement_stats(codes, fitted)
+    confusions = getattr(fitted, "confusions_", None)
+    if isinstance(confusions, torch.Tensor):
+        recall = confusions.diagonal(dim1=1, dim2=2).cpu().numpy()  # (W, K)
+        for j, label in enumerate(codes.label_ids):
+            out[f"recall_{label}"] = recall[:, j].astype(float)
+    out = _flag(out, kappa_max=kappa_max, confidence=confidence)
+    if simulated is not None:
+        sim = simulated.reindex(out.index)
+        out["true_type"] = sim["type"].to_numpy()
+        out["true_accuracy"] = sim["accuracy"].to_numpy(dtype=float)
+    out.attrs.update(
+        aggregator=type(fitted).__name__,
+        n_answers=codes.n_answers,
+        n_classes=fitted.coded_.n_classes,
+        kappa_max=kappa_max,
+        confidence=confidence,
+    )
+    return out
+
+
+def _agreement_stats(codes: CodedAnswers, fitted: Aggregator) -> pd.DataFrame:
+    """Per worker: answers, estimated accuracy, agreement (plain, leave-one-out, by chance) and
+    the most given label with its share."""
     c = fitted.coded_  # same answers, on the device the aggregator used
     w, k = c.n_workers, c.n_classes
     ones = torch.ones(c.n_answers, device=c.task.device)
@@ -76,7 +101,7 @@ def worker_report(
 
     top_share, top = label_share.max(1)
     skills = fitted.worker_skills_ if fitted.worker_skills_ is not None else loo_agreement
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "answers": n.long().cpu().numpy(),
             "est_accuracy": skills.float().cpu().numpy(),
@@ -88,24 +113,6 @@ def worker_report(
         },
         index=pd.Index(codes.worker_ids, name="worker"),
     )
-    confusions = getattr(fitted, "confusions_", None)
-    if isinstance(confusions, torch.Tensor):
-        recall = confusions.diagonal(dim1=1, dim2=2).cpu().numpy()  # (W, K)
-        for j, label in enumerate(codes.label_ids):
-            out[f"recall_{label}"] = recall[:, j].astype(float)
-    out = _flag(out, kappa_max=kappa_max, confidence=confidence)
-    if simulated is not None:
-        sim = simulated.reindex(out.index)
-        out["true_type"] = sim["type"].to_numpy()
-        out["true_accuracy"] = sim["accuracy"].to_numpy(dtype=float)
-    out.attrs.update(
-        aggregator=type(fitted).__name__,
-        n_answers=codes.n_answers,
-        n_classes=k,
-        kappa_max=kappa_max,
-        confidence=confidence,
-    )
-    return out
 
 
 def _flag(report: pd.DataFrame, *, kappa_max: float, confidence: float) -> pd.DataFrame:
@@ -164,14 +171,9 @@ def _md_table(frame: pd.DataFrame) -> list[str]:
             return "" if math.isnan(v) else f"{v:.3f}"
         return str(v).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |"]
-    lines.append(
-        "|" + "|".join("---:" if frame[c].dtype.kind in "fiu" else "---" for c in frame) + "|"
-    )
-    lines += [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
-    ]
-    return lines
+    align = "".join("r" if frame[c].dtype.kind in "fiu" else "l" for c in frame)
+    rows = ([cell(v) for v in row] for row in frame.itertuples(index=False))
+    return table(frame.columns, rows, align)
 
 
 def _markdown(report: pd.DataFrame, max_rows: int) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from crowdsign.data.imageset import ImageSet, Splits
 from crowdsign.data.splits import apply_train_size, check_fractions, group_split
-from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.data.summary import LoadSummary
 from crowdsign.data.tasks import map_task
 
 POOL, VAL, TEST = 0, 1, 2  # predefined split codes; POOL (or "train") is split by fractions
@@ -41,7 +41,7 @@ def build_splits(
     fractions: Sequence[float],
     seed: int,
     train_size: int | float | None,
-    summary: ImageLoadSummary,
+    summary: LoadSummary,
 ) -> Splits:
     """Assemble :class:`Splits` from one source's decoded images.
 
@@ -82,7 +82,7 @@ def build_splits(
     return attach_summary(apply_train_size(splits, train_size, seed), summary)
 
 
-def attach_summary(splits: Splits, summary: ImageLoadSummary) -> Splits:
+def attach_summary(splits: Splits, summary: LoadSummary) -> Splits:
     """Return ``splits`` carrying ``summary`` as ``splits.summary`` (logged here too)."""
     summary.log()
     return replace(splits, summary=summary)

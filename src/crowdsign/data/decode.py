@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.data.summary import LoadSummary
 from crowdsign.errors import ConfigError, InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".webp")
@@ -160,7 +160,7 @@ def parallel_decode(
     *,
     names: Sequence[str],
     image_size: int,
-    summary: ImageLoadSummary,
+    summary: LoadSummary,
     on_bad_image: str = "raise",
     workers: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:

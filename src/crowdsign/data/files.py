@@ -10,7 +10,7 @@ import numpy as np
 
 from crowdsign.data.cache import cached_arrays, file_fingerprint
 from crowdsign.data.decode import check_extension, check_on_bad_image, decode_file, parallel_decode
-from crowdsign.data.summary import ImageLoadSummary
+from crowdsign.data.summary import LoadSummary
 
 
 def _decode_one(item: tuple[str, int]) -> np.ndarray:
@@ -29,7 +29,7 @@ def decode_files(
     cache_dir: str,
     on_bad_image: str = "raise",
     workers: int = 0,
-) -> tuple[np.ndarray, np.ndarray, ImageLoadSummary]:
+) -> tuple[np.ndarray, np.ndarray, LoadSummary]:
     """Decode ``paths`` to ``(S, S, 3)`` images, or read them from the cache.
 
     The cache key is the source, root, size, ``on_bad_image`` and each file's path, size and
@@ -54,7 +54,7 @@ def decode_files(
         "names": hashlib.sha256("\n".join(names).encode()).hexdigest()[:16],
         "on_bad_image": on_bad_image,
     }
-    summary = ImageLoadSummary(source=f"{source}:{root}", read=len(paths))
+    summary = LoadSummary(source=f"{source}:{root}", read=len(paths), unit="images")
 
     def build() -> dict[str, np.ndarray]:
         images, rows = parallel_decode(
@@ -69,4 +69,4 @@ def decode_files(
         return {"images": images, "rows": rows} | summary.to_arrays()
 
     arrays = cached_arrays(cache_dir, key, build)
-    return arrays["images"], arrays["rows"], ImageLoadSummary.from_arrays(summary.source, arrays)
+    return arrays["images"], arrays["rows"], LoadSummary.from_arrays(summary.source, arrays)

@@ -79,14 +79,14 @@ def load_folder(
     task: str = "binary",
     image_size: int = 64,
     train_size: int | float | None = None,
-    seed: int = 0,
+    split_seed: int = 0,
     cache_dir: str = "data/cache",
     root: str,
     stop_classes: Sequence[str] = ("stop",),
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     group_by: str = "file",
     on_bad_image: str = "raise",
-    workers: int = 0,
+    decode_workers: int = 0,
 ) -> Splits:
     """Load an ImageFolder tree as group-aware, class-stratified :class:`Splits`.
 
@@ -94,7 +94,7 @@ def load_folder(
         task: ``"binary"`` (``not_stop``/``stop``) or ``"multiclass"`` (the class folders).
         image_size: side of the cached square images (stretched, not cropped).
         train_size: ``None`` | int | float: nested, class-stratified subset of train.
-        seed: seeds the split and the train subset.
+        split_seed: seeds the split.
         cache_dir: where decoded arrays are cached.
         root: the tree's root.
         stop_classes: class folder names that count as stop (binary task).
@@ -102,7 +102,7 @@ def load_folder(
             predefined ``val``/``test`` folder.
         group_by: ``"file"`` or ``"subdir"`` (see the module docstring).
         on_bad_image: ``"raise"`` (error naming the file) or ``"skip"`` (counted, listed).
-        workers: decode threads; 0 = all cores.
+        decode_workers: decode threads; 0 = all cores.
     """
     root_path = Path(root).expanduser().resolve()
     table, classes = list_folder(root_path, group_by)
@@ -113,7 +113,7 @@ def load_folder(
         image_size=image_size,
         cache_dir=cache_dir,
         on_bad_image=on_bad_image,
-        workers=workers,
+        workers=decode_workers,
     )
     kept = table.iloc[rows].reset_index(drop=True)
     return build_splits(
@@ -127,7 +127,7 @@ def load_folder(
         task=task,
         stop_classes=[str(c) for c in stop_classes],
         fractions=split_fractions,
-        seed=seed,
+        seed=split_seed,
         train_size=train_size,
         summary=summary,
     )

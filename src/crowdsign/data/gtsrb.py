@@ -132,13 +132,13 @@ def load_gtsrb(
     task: str = "binary",
     image_size: int = 32,
     train_size: int | float | None = None,
-    seed: int = 0,
+    split_seed: int = 0,
     cache_dir: str = "data/cache",
     root: str,
     stop_classes: Sequence[int | str] = (STOP_CLASS,),
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     on_bad_image: str = "raise",
-    workers: int = 0,
+    decode_workers: int = 0,
     devtest_fraction: float = 0.0,
     devtest_seed: int = 0,
 ) -> Splits:
@@ -148,27 +148,20 @@ def load_gtsrb(
         task: ``"binary"`` (``not_stop``/``stop``) or ``"multiclass"`` (the 43 GTSRB classes).
         image_size: side of the cached square images.
         train_size: ``None`` | int | float: nested, class-stratified subset of train.
-        seed: seeds the track split and the train subset.
+        split_seed: seeds the track split.
         cache_dir: where decoded arrays are cached.
         root: torchvision's GTSRB root (holds ``gtsrb/GTSRB/Training``).
         stop_classes: GTSRB class ids (or names) that count as stop; default 14.
         split_fractions: ``(train, val, test)`` image shares; with the official test split,
             the test share goes to train/val in proportion.
         on_bad_image: ``"raise"`` (error naming the file) or ``"skip"`` (counted, listed).
-        workers: decode threads; 0 = all cores.
-        devtest_fraction: share of the training tracks kept out of every split as
-            ``Splits.devtest`` (0: none).
-        devtest_seed: seeds which tracks those are (independent of ``seed``).
+        decode_workers: decode threads; 0 = all cores.
+        devtest_fraction, devtest_seed: share of the training tracks kept out of every split
+            as ``Splits.devtest`` (0: none), and the seed of which (independent of ``split_seed``).
     """
-    if not 0.0 <= devtest_fraction < 1.0:
-        raise ConfigError(f"data.devtest_fraction={devtest_fraction} must lie in [0, 1)")
+    _check_fraction(devtest_fraction)
     root_path = Path(root).expanduser().resolve()
-    table = list_gtsrb(root_path)
-    # A group is one (class, track); files not named TTTTT_FFFFF and test images stand alone.
-    group_key = table["class_id"] * 100_000 + table["track"]
-    alone = table["track"] < 0
-    group_key[alone] = -1 - np.flatnonzero(alone)
-    table["group"] = np.unique(group_key, return_inverse=True)[1]
+    table = _grouped(list_gtsrb(root_path))
     images, rows, summary = decode_files(
         table["path"].tolist(),
         source="gtsrb",
@@ -176,30 +169,51 @@ def load_gtsrb(
         image_size=image_size,
         cache_dir=cache_dir,
         on_bad_image=on_bad_image,
-        workers=workers,
+        workers=decode_workers,
     )
     kept = table.iloc[rows].reset_index(drop=True)
-    images, kept, devtest = _split_off_devtest(
-        images, kept, devtest_fraction, devtest_seed, task=task, stop_classes=stop_classes
-    )
+    images, kept, devtest = _split_off_devtest(images, kept, devtest_fraction, devtest_seed,
+                                               task=task, stop_classes=stop_classes)  # fmt: skip
     if devtest is not None:
         summary.drop("dev-test tracks, in no split (split=devtest)", len(devtest))
     splits = build_splits(
         images=images,
-        image_id=kept["image_id"].to_numpy(dtype=str),
-        group=kept["group"].to_numpy(dtype=np.int64),
-        labels=kept["class_id"].to_numpy(dtype=np.int64),
-        source_classes=GTSRB_CLASSES,
-        split_code=kept["split"].to_numpy(dtype=np.int64),
-        meta=kept[["class_id", "track", "frame"]],
+        **_columns(kept),
         task=task,
         stop_classes=_stop_classes(stop_classes),
         fractions=split_fractions,
-        seed=seed,
+        seed=split_seed,
         train_size=train_size,
         summary=summary,
     )
     return splits if devtest is None else replace(splits, devtest=devtest)
+
+
+def _check_fraction(devtest_fraction: float) -> None:
+    if not 0.0 <= devtest_fraction < 1.0:
+        raise ConfigError(f"data.devtest_fraction={devtest_fraction} must lie in [0, 1)")
+
+
+def _grouped(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``group`` column: one (class, track); files not named TTTTT_FFFFF and
+    test images stand alone."""
+    group_key = table["class_id"] * 100_000 + table["track"]
+    alone = table["track"] < 0
+    group_key[alone] = -1 - np.flatnonzero(alone)
+    table["group"] = np.unique(group_key, return_inverse=True)[1]
+    return table
+
+
+def _columns(kept: pd.DataFrame) -> dict:
+    """``build_splits``'s per-image columns of the kept files."""
+    return {
+        "image_id": kept["image_id"].to_numpy(dtype=str),
+        "group": kept["group"].to_numpy(dtype=np.int64),
+        "labels": kept["class_id"].to_numpy(dtype=np.int64),
+        "source_classes": GTSRB_CLASSES,
+        "split_code": kept["split"].to_numpy(dtype=np.int64),
+        "meta": kept[["class_id", "track", "frame"]],
+    }
 
 
 def _stop_classes(stop_classes: Sequence[int | str]) -> list[int | str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from crowdsign.data.summary import ImageLoadSummary
+    from crowdsign.data.summary import LoadSummary
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Splits:
     train: ImageSet
     val: ImageSet
     test: ImageSet
-    summary: ImageLoadSummary | None = None
+    summary: LoadSummary | None = None
     devtest: ImageSet | None = None
 
     def __post_init__(self) -> None:

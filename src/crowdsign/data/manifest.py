@@ -120,14 +120,14 @@ def load_manifest(
     task: str = "binary",
     image_size: int = 64,
     train_size: int | float | None = None,
-    seed: int = 0,
+    split_seed: int = 0,
     cache_dir: str = "data/cache",
     path: str,
     root: str | None = None,
     stop_classes: Sequence[str] = ("stop",),
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     on_bad_image: str = "raise",
-    workers: int = 0,
+    decode_workers: int = 0,
 ) -> Splits:
     """Load the images a manifest lists as group-aware, class-stratified :class:`Splits`.
 
@@ -135,14 +135,14 @@ def load_manifest(
         task: ``"binary"`` (``not_stop``/``stop``) or ``"multiclass"`` (the label values).
         image_size: side of the cached square images (stretched, not cropped).
         train_size: ``None`` | int | float: nested, class-stratified subset of train.
-        seed: seeds the split and the train subset.
+        split_seed: seeds the split.
         cache_dir: where decoded arrays are cached.
         path: the manifest (``.csv``, ``.tsv``, ``.parquet``).
         root: base of relative image paths; default the manifest's folder.
         stop_classes: label values that count as stop (binary task).
         split_fractions: ``(train, val, test)`` shares of the rows without a predefined split.
         on_bad_image: ``"raise"`` (error naming the row and file) or ``"skip"``.
-        workers: decode threads; 0 = all cores.
+        decode_workers: decode threads; 0 = all cores.
     """
     table, classes = parse_manifest(path, root)
     images, rows, summary = decode_files(
@@ -153,7 +153,7 @@ def load_manifest(
         image_size=image_size,
         cache_dir=cache_dir,
         on_bad_image=on_bad_image,
-        workers=workers,
+        workers=decode_workers,
     )
     kept = table.iloc[rows].reset_index(drop=True)
     return build_splits(
@@ -167,7 +167,7 @@ def load_manifest(
         task=task,
         stop_classes=[str(c) for c in stop_classes],
         fractions=split_fractions,
-        seed=seed,
+        seed=split_seed,
         train_size=train_size,
         summary=summary,
     )

@@ -26,13 +26,13 @@ class SyntheticDataConfig:
     n_val: int = checked(2_000, ge=1)
     n_test: int = checked(2_000, ge=1)
     stop_fraction: float = checked(0.4, ge=0, le=1)  # share of stop signs among rendered images
-    # world seed (a different seed renders a different world) and subset seed; not the root
-    # `seed`, on purpose: the seeds of a sweep train on one world and one nested subset
-    seed: int = 0
+    # which world is rendered (and so its splits); not a run seed: every `seed` of a sweep
+    # trains and is scored on one world (the root `seed` sets subset_seed)
+    split_seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
-    workers: int = checked(0, ge=0)  # render processes; 0 = all cores
+    decode_workers: int = checked(0, ge=0)  # processes rendering the world; 0 = all cores
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
-    subset_seed: int = "${seed}"  # type: ignore[assignment]  # which subset (split: seed)
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]  # which subset (the root seed)
     gold_size: int = 0  # val images with truth bought as a gold set (trainer.selection=gold)
 
 
@@ -46,15 +46,17 @@ class GtsrbDataConfig:
     task: str = checked("${task}", choices=TASKS)
     image_size: int = checked(32, ge=8)  # cached side; GTSRB files are 35x35
     train_size: Any = None  # None | int count | float fraction: nested, stratified subset
-    subset_seed: int = "${seed}"  # type: ignore[assignment]  # which subset (split: seed)
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]  # which subset (the root seed)
     gold_size: int = 0  # val images with truth bought as a gold set (trainer.selection=gold)
-    seed: int = 0  # split and subset seed
+    # which tracks go to train/val/test; not a run seed: every `seed` of a sweep is scored on
+    # one test split (the root `seed` sets subset_seed)
+    split_seed: int = 0
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING  # holds gtsrb/GTSRB/Training (and optionally Final_Test)
     stop_classes: list[int] = field(default_factory=lambda: [14])
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)  # raise | skip
-    workers: int = checked(0, ge=0)  # decode threads; 0 = all cores
+    decode_workers: int = checked(0, ge=0)  # decode threads; 0 = all cores
     # share of tracks kept out of every split (split=devtest)
     devtest_fraction: float = checked(0.0, ge=0, lt=1)
     devtest_seed: int = 0  # which tracks: independent of seed, the same for every recipe
@@ -68,9 +70,9 @@ class FolderDataConfig:
     task: str = checked("${task}", choices=TASKS)  # binary | multiclass (the top-level task)
     image_size: int = checked(64, ge=8)
     train_size: Any = None
-    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
     gold_size: int = 0
-    seed: int = 0
+    split_seed: int = 0  # which files go to train/val/test (not a run seed)
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING  # <root>/<class>/... or <root>/{train,val,test}/<class>/...
     stop_classes: list[str] = field(default_factory=lambda: ["stop"])  # folder names
@@ -78,7 +80,7 @@ class FolderDataConfig:
     # file | subdir (a first-level subfolder of a class is a group)
     group_by: str = checked("file", choices=("file", "subdir"))
     on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)
-    workers: int = checked(0, ge=0)
+    decode_workers: int = checked(0, ge=0)  # decode threads; 0 = all cores
 
 
 @dataclass
@@ -89,9 +91,9 @@ class CocoDataConfig:
     task: str = checked("${task}", choices=TASKS)  # multiclass: background + COCO categories
     image_size: int = checked(64, ge=8)
     train_size: Any = None
-    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
     gold_size: int = 0
-    seed: int = 0
+    split_seed: int = 0  # which files go to train/val/test (not a run seed)
     cache_dir: str = "${paths.cache_dir}"
     root: str = MISSING
     annotations: str = "annotations/instances_val2017.json"  # relative to root
@@ -104,7 +106,7 @@ class CocoDataConfig:
     crop_seed: int = 0  # which negatives; part of the cache key
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)
-    workers: int = checked(0, ge=0)
+    decode_workers: int = checked(0, ge=0)  # decode threads; 0 = all cores
 
 
 @dataclass
@@ -115,16 +117,16 @@ class ManifestDataConfig:
     task: str = checked("${task}", choices=TASKS)  # binary | multiclass (the top-level task)
     image_size: int = checked(64, ge=8)
     train_size: Any = None
-    subset_seed: int = "${seed}"  # type: ignore[assignment]
+    subset_seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
     gold_size: int = 0
-    seed: int = 0
+    split_seed: int = 0  # which files go to train/val/test (not a run seed)
     cache_dir: str = "${paths.cache_dir}"
     path: str = MISSING  # the manifest file (.csv, .tsv, .parquet)
     root: str | None = None  # base of relative image paths; None = the manifest's folder
     stop_classes: list[str] = field(default_factory=lambda: ["stop"])  # label values
     split_fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     on_bad_image: str = checked("raise", choices=ON_BAD_IMAGE)
-    workers: int = checked(0, ge=0)
+    decode_workers: int = checked(0, ge=0)  # decode threads; 0 = all cores
 
 
 def register(cs: ConfigStore) -> None:

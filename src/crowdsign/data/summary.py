@@ -1,64 +1,80 @@
-"""What an image source loaded and what it skipped, and why."""
+"""The one load-summary type: what a source (images or crowd answers) kept, left out, and why."""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from crowdsign.markdown import table
+
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class ImageLoadSummary:
-    """The load summary of one image source.
+class LoadSummary:
+    """What a source loaded and what it left out, and why: image sources and crowd readers,
+    simulators and buyers alike.
 
     Attributes:
-        source: the source's name and root, e.g. ``"gtsrb:/data/gtsrb"``.
-        read: input items looked at (files, manifest rows, COCO images).
-        kept: images in the returned splits, before ``train_size``.
-        skipped: every bad input dropped with ``on_bad_image="skip"``, as ``(where, reason)``.
-        dropped: other inputs left out on purpose, counted by reason (e.g. COCO boxes below
-            ``min_box_size``).
+        source: the source's name and path, e.g. ``"gtsrb:/data/gtsrb"``, ``"mturk batch.csv"``.
+        read: input items looked at (files, manifest rows, COCO images, answer rows).
+        kept: what the result holds (images in the splits before ``train_size``; answers).
+        dropped: inputs left out, counted by reason (rows a reader could not use; COCO boxes
+            below ``min_box_size``); a crowd reader keeps ``read == kept + sum(dropped)``.
+        examples: the first ``max_examples`` of each reason, e.g. ``"row 12: label 'x'"``.
+        skipped: every bad image dropped with ``on_bad_image="skip"``, as ``(where, reason)``.
+        unit: what ``kept`` counts: ``"answers"`` or ``"images"`` (the reports' wording).
     """
 
     source: str
     read: int = 0
     kept: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    unit: str = "answers"
+    max_examples: int = 5
+
+    def drop(self, reason: str, count: int = 1, examples: Sequence[str] = ()) -> None:
+        """Count ``count`` inputs left out for ``reason``; keep the first few ``examples``."""
+        self.dropped[reason] += count
+        bucket = self.examples.setdefault(reason, [])
+        bucket.extend(list(examples)[: max(0, self.max_examples - len(bucket))])
 
     def skip(self, where: str, reason: str) -> None:
         self.skipped.append((where, reason))
 
-    def drop(self, reason: str, count: int = 1) -> None:
-        self.dropped[reason] += count
-
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "read": self.read,
-            "kept": self.kept,
-            "skipped": len(self.skipped),
-            "skipped_files": [{"file": w, "reason": r} for w, r in self.skipped],
-            "dropped": dict(self.dropped),
-        }
+        out: dict[str, Any] = {"source": self.source, "read": self.read, "kept": self.kept}
+        if self.unit == "images":
+            out["skipped"] = len(self.skipped)
+            out["skipped_files"] = [{"file": w, "reason": r} for w, r in self.skipped]
+        out["dropped"] = dict(self.dropped)
+        if self.unit != "images":
+            out["examples"] = self.examples
+        return out
 
     def to_markdown(self) -> str:
-        lines = [
-            f"# Image load summary: {self.source}",
-            "",
-            f"read {self.read}, kept {self.kept} images, skipped {len(self.skipped)} bad inputs",
-        ]
+        if self.unit == "images":
+            title = "Image load summary"
+            counts = f"kept {self.kept} images, skipped {len(self.skipped)} bad inputs"
+        else:
+            title = "Crowd load summary"
+            counts = f"kept {self.kept}, dropped {sum(self.dropped.values())}"
+        lines = [f"# {title}: {self.source}", "", f"read {self.read}, {counts}"]
         if self.dropped:
-            lines += ["", "| left out | count |", "|---|---:|"]
-            lines += [f"| {reason} | {n} |" for reason, n in self.dropped.most_common()]
+            rows = [
+                [reason, n, "; ".join(self.examples.get(reason, []))]
+                for reason, n in self.dropped.most_common()
+            ]
+            lines += ["", *table(["reason", "count", "examples"], rows, align="lrl")]
         if self.skipped:
-            lines += ["", "| skipped | reason |", "|---|---|"]
-            lines += [f"| {w} | {r} |" for w, r in self.skipped]
+            lines += ["", *table(["skipped", "reason"], self.skipped, align="ll")]
         return "\n".join(lines) + "\n"
 
     def log(self) -> None:
@@ -88,10 +104,11 @@ class ImageLoadSummary:
         }
 
     @classmethod
-    def from_arrays(cls, source: str, arrays: dict[str, np.ndarray]) -> ImageLoadSummary:
+    def from_arrays(cls, source: str, arrays: dict[str, np.ndarray]) -> LoadSummary:
         read, kept = (int(x) for x in arrays["summary_counts"])
         return cls(
             source=source,
+            unit="images",
             read=read,
             kept=kept,
             skipped=[(str(w), str(r)) for w, r in arrays["summary_skipped"]],

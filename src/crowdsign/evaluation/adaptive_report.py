@@ -22,7 +22,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
+
+from crowdsign.runtime.run_dir import RunDir  # noqa: E402
 
 NAMES = {"AdaptiveStrategy": "adaptive", "UniformStrategy": "uniform"}
 VALUES = [
@@ -39,13 +40,13 @@ def collect(sweep: Path) -> pd.DataFrame:
     """One row per finished run of the sweep."""
     rows = []
     for facts_path in sorted(sweep.glob("**/acquire/acquire.json")):
-        run = facts_path.parent.parent
-        if not (run / "metrics.json").exists():
+        run = RunDir(facts_path.parent.parent)
+        metrics = run.read_metrics()
+        if metrics is None:
             continue
         facts = json.loads(facts_path.read_text())
-        metrics = json.loads((run / "metrics.json").read_text())
         metrics = metrics.get("metrics", metrics)
-        cfg = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())
+        cfg = run.read_yaml("config.yaml")
         rows.append(
             {
                 "strategy": NAMES.get(facts["strategy"], facts["strategy"]),

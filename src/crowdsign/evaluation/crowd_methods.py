@@ -10,7 +10,6 @@ Published numbers given in the config are printed beside, marked as another back
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,8 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from omegaconf import DictConfig
+
+from crowdsign.runtime.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +30,21 @@ def collect_methods(sweep_dir: str | Path, metric: str) -> pd.DataFrame:
     root = Path(sweep_dir)
     rows = []
     for hydra_yaml in sorted(root.rglob(".hydra/hydra.yaml")):
-        run = hydra_yaml.parent.parent
-        runtime = (yaml.safe_load(hydra_yaml.read_text()) or {}).get("hydra", {}).get("runtime")
-        choices = (runtime or {}).get("choices", {}) or {}
-        cfg = yaml.safe_load((run / ".hydra" / "config.yaml").read_text()) or {}
+        run = RunDir(hydra_yaml.parent.parent)
+        choices = run.hydra_choices()
+        cfg = run.read_yaml("config.yaml") or {}
         row: dict[str, Any] = {
-            "run": str(run.relative_to(root)),
+            "run": str(run.root.relative_to(root)),
             "method": choices.get("robust") or "none",
             "crowd": choices.get("crowd"),
             "seed": cfg.get("seed"),
             "status": "incomplete",
         }
-        if (run / "metrics.json").is_file():
-            stored = json.loads((run / "metrics.json").read_text()).get("metrics", {})
+        stored = run.read_metrics()
+        if stored is not None:
+            stored = stored.get("metrics", {})
             row.update(status="done", **{k: stored.get(k) for k in (metric, "time/total_s")})
-        elif (run / "error.json").is_file():
+        elif run.error.is_file():
             row["status"] = "failed"
         rows.append(row)
     if not rows:

@@ -19,14 +19,14 @@ from crowdsign.augment import Preset, eval_preset
 from crowdsign.data.imageset import ImageSet
 from crowdsign.data.load import load_splits
 from crowdsign.errors import ConfigError
-from crowdsign.evaluation.metrics import stop_index
 from crowdsign.evaluation.report import write_report
 from crowdsign.evaluation.robustness import robustness_report
-from crowdsign.evaluation.scoring import evaluate_split
 from crowdsign.inference.model import load_model
-from crowdsign.training.loop import Precision
-from crowdsign.training.runtime import configure_threads, resolve_device, resolve_precision
-from crowdsign.training.tensorboard import RunLogger
+from crowdsign.runtime.device import Precision, configure_threads, resolve_device, resolve_precision
+from crowdsign.runtime.metrics import stop_index
+from crowdsign.runtime.run_dir import RunDir
+from crowdsign.runtime.scoring import evaluate_split
+from crowdsign.runtime.tensorboard import RunLogger
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def robustness(
     if split.image_size != loaded.image_size:  # a source that ignores data.image_size
         resize = eval_preset(image_size=loaded.image_size)
         images = np.stack([resize(im) for im in images])
-    out = Path(cfg.paths.output_dir)
+    out = RunDir(cfg.paths.output_dir)
     headline = robustness_report(
         loaded.model,
         images,
@@ -136,19 +136,19 @@ def robustness(
         split.class_names,
         device=loaded.precision.device,
         batch_size=cfg.trainer.eval_batch_size,
-        out_dir=out,
+        out_dir=out.root,
         stop_index=stop_index(split.class_names),
         seed=seed,
         severities=tuple(severities),
         families=None if families is None else list(families),
         preset=loaded.preset,
     )
-    logger = RunLogger(out / "tb")
+    logger = RunLogger(out.tb)
     try:
         logger.scalars(headline, loaded.epoch, prefix="robustness/")
-        logger.text("robustness", (out / "robustness.md").read_text())
-        logger.png("robustness/grid", out / "robustness_grid.png", loaded.epoch)
+        logger.text("robustness", out.robustness_md.read_text())
+        logger.png("robustness/grid", out.robustness_grid, loaded.epoch)
     finally:
         logger.close()
-    print((out / "robustness.md").read_text())
+    print(out.robustness_md.read_text())
     return headline

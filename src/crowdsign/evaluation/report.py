@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+
+from crowdsign.markdown import table  # noqa: E402
+from crowdsign.runtime.figures import confusion_figure  # noqa: E402
+from crowdsign.runtime.run_dir import RunDir  # noqa: E402
 
 HEADLINE = (
     "accuracy",
@@ -25,37 +27,18 @@ HEADLINE = (
 )
 
 
-def confusion_figure(confusion: torch.Tensor, class_names: tuple[str, ...] | list[str]) -> Figure:
-    """A labelled confusion-matrix heatmap (rows: truth, columns: prediction), row-normalised."""
-    cm = confusion.float()
-    norm = cm / cm.sum(1, keepdim=True).clamp_min(1)
-    n = len(class_names)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * n, 1.0 + 0.6 * n), dpi=100)
-    ax.imshow(norm.numpy(), cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(n), class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("truth")
-    for i in range(n):
-        for j in range(n):
-            colour = "white" if norm[i, j] > 0.5 else "black"
-            ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", color=colour, fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 def markdown_report(
     title: str, metrics: dict[str, float], confusion: torch.Tensor, class_names, context: dict
 ) -> str:
     lines = [f"# {title}", ""]
     lines += [f"- {k}: {v}" for k, v in context.items()]
-    lines += ["", "| metric | value |", "|---|---:|"]
-    lines += [f"| {k} | {metrics[k]:.4f} |" for k in HEADLINE if k in metrics]
+    lines += [
+        "",
+        *table(["metric", "value"], [[k, f"{metrics[k]:.4f}"] for k in HEADLINE if k in metrics]),
+    ]
     lines += ["", "Confusion matrix (rows: truth, columns: prediction):", ""]
-    lines.append("| truth \\ pred | " + " | ".join(class_names) + " |")
-    lines.append("|---|" + "---:|" * len(class_names))
-    for name, row in zip(class_names, confusion.tolist(), strict=True):
-        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+    rows = [[name, *row] for name, row in zip(class_names, confusion.tolist(), strict=True)]
+    lines += table(["truth \\ pred", *class_names], rows)
     return "\n".join(lines) + "\n"
 
 
@@ -69,7 +52,7 @@ def write_report(
     context: dict[str, Any],
 ) -> str:
     """Write report.json, report.md and confusion.png into ``out_dir``; return the Markdown."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    run = RunDir(out_dir)
     payload = {
         "title": title,
         "context": context,
@@ -77,10 +60,10 @@ def write_report(
         "class_names": list(class_names),
         "confusion": confusion.tolist(),
     }
-    (out_dir / "report.json").write_text(json.dumps(payload, indent=2))
+    run.write_json(run.report_json, payload)
     md = markdown_report(title, metrics, confusion, list(class_names), context)
-    (out_dir / "report.md").write_text(md)
+    run.report_md.write_text(md)
     fig = confusion_figure(confusion, class_names)
-    fig.savefig(out_dir / "confusion.png")
+    fig.savefig(run.confusion_png)
     plt.close(fig)
     return md

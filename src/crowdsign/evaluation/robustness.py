@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,8 @@ from crowdsign.augment import Preset
 from crowdsign.augment.corruptions import CORRUPTIONS, corrupt_batch, image_seeds
 from crowdsign.augment.family import FAMILIES
 from crowdsign.augment.tensor import to_tensor_batch
+from crowdsign.markdown import table
+from crowdsign.runtime.run_dir import RunDir
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,45 @@ def predict(
     return torch.cat(out).numpy().astype(np.int64) if out else np.zeros(0, np.int64)
 
 
+def _checked(
+    families: Sequence[str] | None, images: np.ndarray, truth: np.ndarray
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """The families to run (all by default) and ``truth`` as int64, or a ValueError."""
+    families = tuple(CORRUPTIONS if families is None else families)
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown or not families:
+        raise ValueError(f"unknown corruption(s) {unknown}; known: {', '.join(CORRUPTIONS)}")
+    truth = np.asarray(truth, np.int64)
+    if images.ndim != 4 or len(images) != len(truth) or len(images) == 0:
+        raise ValueError(
+            f"need (N, H, W, 3) images and (N,) truth, got {images.shape}, {truth.shape}"
+        )
+    return families, truth
+
+
+def _corrupted_cells(
+    score: Callable[[np.ndarray], np.ndarray],
+    images: np.ndarray,
+    truth: np.ndarray,
+    stop_index: int | None,
+    families: Sequence[str],
+    severities: Sequence[int],
+    seeds: np.ndarray,
+    sample: int,
+) -> tuple[list[Cell], dict[tuple[str, int], tuple[np.ndarray, int]]]:
+    """A scored cell per family × severity, and the ``sample`` image's corruptions with their
+    predictions (for the grid figure)."""
+    cells: list[Cell] = []
+    grid: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
+    for name in families:
+        for severity in severities:
+            corrupted = corrupt_batch(images, name, severity, seeds=seeds)
+            pred = score(corrupted)
+            cells.append(_cell(name, FAMILIES[name].group, severity, pred, truth, stop_index))
+            grid[name, severity] = corrupted[sample], int(pred[sample])
+    return cells, grid
+
+
 def robustness_report(
     model: nn.Module,
     images: np.ndarray,
@@ -93,43 +134,31 @@ def robustness_report(
     and with a stop class ``clean_stop_recall``, ``mean_corruption_stop_recall``,
     ``stop_recall/<family>``. The model is left in the train/eval mode it came in.
     """
-    families = tuple(CORRUPTIONS if families is None else families)
-    unknown = [f for f in families if f not in FAMILIES]
-    if unknown or not families:
-        raise ValueError(f"unknown corruption(s) {unknown}; known: {', '.join(CORRUPTIONS)}")
-    truth = np.asarray(truth, np.int64)
-    if images.ndim != 4 or len(images) != len(truth) or len(images) == 0:
-        raise ValueError(
-            f"need (N, H, W, 3) images and (N,) truth, got {images.shape}, {truth.shape}"
-        )
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    families, truth = _checked(families, images, truth)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     is_stop = truth == stop_index if stop_index is not None else np.zeros(len(truth), bool)
     sample = int(np.flatnonzero(is_stop)[0]) if is_stop.any() else 0
     seeds = image_seeds(seed, len(images))
+
+    def score(batch: np.ndarray) -> np.ndarray:
+        return predict(model, batch, device=device, batch_size=batch_size, preset=preset)
+
     was_training = model.training
     model.eval()
     try:
-        clean_pred = predict(model, images, device=device, batch_size=batch_size, preset=preset)
+        clean_pred = score(images)
         clean = _cell("clean", "clean", 0, clean_pred, truth, stop_index)
-        cells: list[Cell] = []
-        grid: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
-        for name in families:
-            for severity in severities:
-                corrupted = corrupt_batch(images, name, severity, seeds=seeds)
-                pred = predict(
-                    model, corrupted, device=device, batch_size=batch_size, preset=preset
-                )
-                cells.append(_cell(name, FAMILIES[name].group, severity, pred, truth, stop_index))
-                grid[name, severity] = corrupted[sample], int(pred[sample])
+        cells, grid = _corrupted_cells(score, images, truth, stop_index, families, severities,
+                                       seeds, sample)  # fmt: skip
     finally:
         model.train(was_training)
 
-    _write_csv(out_dir / "robustness.csv", [clean, *cells])
+    run = RunDir(out_dir)
+    _write_csv(run.robustness_csv, [clean, *cells])
     headline = _headline(clean, cells, families, has_stop=bool(is_stop.any()))
-    _write_markdown(out_dir / "robustness.md", clean, cells, headline, families, severities, seed)
+    _write_markdown(run.robustness_md, clean, cells, headline, families, severities, seed)
     _write_grid(
-        out_dir / "robustness_grid.png",
+        run.robustness_grid,
         (images[sample], int(clean_pred[sample])),
         grid,
         families,
@@ -211,18 +240,16 @@ def _table(
     cells: list[Cell], families: Sequence[str], severities: Sequence[int], field: str
 ) -> list[str]:
     by_key = {(c.corruption, c.severity): getattr(c, field) for c in cells}
-    head = "| corruption | group | " + " | ".join(str(s) for s in severities) + " | mean |"
-    lines = [head, "|---|---|" + "---:|" * (len(severities) + 1)]
+    rows = []
     for name in families:
         values = [by_key[name, s] for s in severities]
-        row = " | ".join(_fmt(v) for v in values)
-        lines.append(
-            f"| {name} | {FAMILIES[name].group} | {row} | {_fmt(float(np.mean(values)))} |"
-        )
+        mean = _fmt(float(np.mean(values)))
+        rows.append([name, FAMILIES[name].group, *(_fmt(v) for v in values), mean])
     means = [float(np.mean([by_key[n, s] for n in families])) for s in severities]
     overall = _fmt(float(np.mean(means)))
-    lines.append(f"| **mean** | | {' | '.join(_fmt(m) for m in means)} | **{overall}** |")
-    return lines
+    rows.append(["**mean**", "", *(_fmt(m) for m in means), f"**{overall}**"])
+    header = ["corruption", "group", *severities, "mean"]
+    return table(header, rows, align="ll" + "r" * (len(severities) + 1))
 
 
 def _write_markdown(

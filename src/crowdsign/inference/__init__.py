@@ -1,9 +1,7 @@
-"""Use a trained checkpoint: batch prediction on files, ONNX export checked against PyTorch,
-and the run's model card.
+"""Use a trained checkpoint: batch prediction on files, ONNX export checked against PyTorch.
 
 - :mod:`~crowdsign.inference.predict`: ``predict(cfg)``, ``iter_predictions``.
 - :mod:`~crowdsign.inference.export`: ``export(cfg)``, ``export_onnx``, ``check_onnx_parity``.
-- :mod:`~crowdsign.inference.model_card`: ``write_model_card(run_dir)``.
 - :mod:`~crowdsign.inference.model`: ``load_model(ckpt_path)`` → :class:`LoadedModel`.
 """
 

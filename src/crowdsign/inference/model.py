@@ -14,8 +14,8 @@ from torch import nn
 
 from crowdsign.augment import Preset, eval_preset
 from crowdsign.errors import InputError
+from crowdsign.runtime.checkpoint import load_checkpoint
 from crowdsign.training.calibration import TemperatureScaled
-from crowdsign.training.checkpoint import load_checkpoint
 
 STOP = "stop"  # the stop class of every binary task (crowdsign.data.tasks.BINARY_CLASSES)
 REQUIRED_KEYS = ("model._target_", "data.image_size")

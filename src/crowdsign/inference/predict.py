@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from omegaconf import DictConfig
 from tqdm import tqdm
 
@@ -26,8 +27,8 @@ from crowdsign.inference.contact_sheet import ExtremeStops, render_sheet
 from crowdsign.inference.inputs import resolve_inputs
 from crowdsign.inference.model import LoadedModel, load_model
 from crowdsign.inference.writers import WRITERS, Prediction
-from crowdsign.training.loop import Precision, predict_proba
-from crowdsign.training.runtime import configure_threads, resolve_device, resolve_precision
+from crowdsign.runtime.device import Precision, configure_threads, resolve_device, resolve_precision
+from crowdsign.runtime.scoring import predict_proba
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,49 @@ def _decoder(loaded: LoadedModel) -> Callable[[str], np.ndarray | BadImageError]
     return decode
 
 
+def _gather(
+    current: list[tuple[str, Future]], on_skip: Callable[[str, str], None] | None
+) -> tuple[list[str], list[np.ndarray]]:
+    """The decoded images of a batch and their paths; unreadable files go to ``on_skip``."""
+    kept, images = [], []
+    for path, future in current:
+        result = future.result()
+        if isinstance(result, BadImageError):
+            if on_skip is not None:
+                on_skip(path, result.reason)
+        else:
+            kept.append(path)
+            images.append(result)
+    return kept, images
+
+
+def _predictions(
+    loaded: LoadedModel, paths: list[str], probs: torch.Tensor, threshold: float | None
+) -> list[Prediction]:
+    """One :class:`Prediction` per row of ``probs`` ``(B, C)``."""
+    stop_set = set(loaded.stop_indices)
+    confidence, index = probs.max(1)
+    p_stop = loaded.stop_proba(probs).tolist() if stop_set else [None] * len(paths)
+    rows = []
+    for i, path in enumerate(paths):
+        if p_stop[i] is None:
+            stop = None
+        elif threshold is None:
+            stop = int(index[i]) in stop_set
+        else:
+            stop = p_stop[i] >= threshold
+        rows.append(
+            Prediction(
+                path=path,
+                predicted=loaded.class_names[int(index[i])],
+                confidence=float(confidence[i]),
+                p_stop=p_stop[i],
+                stop=stop,
+            )
+        )
+    return rows
+
+
 def iter_predictions(
     loaded: LoadedModel,
     paths: Sequence[str],
@@ -86,7 +130,6 @@ def iter_predictions(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     decode = _decoder(loaded)
-    stop_set = set(loaded.stop_indices)
     # disable=None: a bar only when stderr is a terminal
     bar = tqdm(total=len(paths), desc="predict", unit="img", disable=None if progress else True)
     pool = ThreadPoolExecutor(min(worker_count(workers), len(paths) or 1))
@@ -98,15 +141,7 @@ def iter_predictions(
         ahead = submit(0)
         for start in range(0, len(paths), batch_size):
             current, ahead = ahead, submit(start + batch_size)  # decode the next batch meanwhile
-            kept, images = [], []
-            for path, future in current:
-                result = future.result()
-                if isinstance(result, BadImageError):
-                    if on_skip is not None:
-                        on_skip(path, result.reason)
-                else:
-                    kept.append(path)
-                    images.append(result)
+            kept, images = _gather(current, on_skip)
             bar.update(len(current))
             if not images:
                 continue
@@ -114,44 +149,16 @@ def iter_predictions(
             probs = predict_proba(
                 loaded.model, batch, precision=precision, batch_size=len(batch)
             ).double()
-            confidence, index = probs.max(1)
-            p_stop = loaded.stop_proba(probs).tolist() if stop_set else [None] * len(kept)
-            rows = []
-            for i, path in enumerate(kept):
-                if p_stop[i] is None:
-                    stop = None
-                elif threshold is None:
-                    stop = int(index[i]) in stop_set
-                else:
-                    stop = p_stop[i] >= threshold
-                rows.append(
-                    Prediction(
-                        path=path,
-                        predicted=loaded.class_names[int(index[i])],
-                        confidence=float(confidence[i]),
-                        p_stop=p_stop[i],
-                        stop=stop,
-                    )
-                )
+            rows = _predictions(loaded, kept, probs, threshold)
             yield rows, batch
     finally:
         pool.shutdown(cancel_futures=True)
         bar.close()
 
 
-def predict(cfg: DictConfig) -> PredictResult:
-    """Classify ``cfg.inputs`` with ``cfg.ckpt_path``; write predictions and a contact sheet
-    into ``cfg.paths.output_dir``."""
-    threshold = cfg.threshold
-    if cfg.output_format not in WRITERS:
-        raise ConfigError(f"output_format={cfg.output_format!r}; expected one of {list(WRITERS)}")
-    if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise ConfigError(f"threshold={threshold} must lie in [0, 1] (a probability of stop)")
-    device = resolve_device(cfg.trainer.device)
-    configure_threads(cfg.trainer.threads, device)
-    precision = resolve_precision(cfg.trainer, device)
-    loaded = load_model(cfg.ckpt_path, device)
-    if threshold is None and loaded.has_stop:  # the operating point stored at training
+def _threshold(threshold: float | None, loaded: LoadedModel) -> float | None:
+    """The asked threshold, else the operating point stored at training (None: argmax)."""
+    if threshold is None and loaded.has_stop:
         threshold = loaded.threshold
     if threshold is not None and not loaded.has_stop:
         raise ConfigError(
@@ -159,6 +166,21 @@ def predict(cfg: DictConfig) -> PredictResult:
             f"{loaded.path} predicts {list(loaded.class_names)}, none of which is a stop sign; "
             "leave threshold unset to get its argmax class"
         )
+    return threshold
+
+
+def predict(cfg: DictConfig) -> PredictResult:
+    """Classify ``cfg.inputs`` with ``cfg.ckpt_path``; write predictions and a contact sheet
+    into ``cfg.paths.output_dir``."""
+    if cfg.output_format not in WRITERS:
+        raise ConfigError(f"output_format={cfg.output_format!r}; expected one of {list(WRITERS)}")
+    if cfg.threshold is not None and not 0.0 <= cfg.threshold <= 1.0:
+        raise ConfigError(f"threshold={cfg.threshold} must lie in [0, 1] (a probability of stop)")
+    device = resolve_device(cfg.trainer.device)
+    configure_threads(cfg.trainer.threads, device)
+    precision = resolve_precision(cfg.trainer, device)
+    loaded = load_model(cfg.ckpt_path, device)
+    threshold = _threshold(cfg.threshold, loaded)
     paths = resolve_inputs(cfg.inputs)
     log.info("predicting %d file(s) with %s (%s)", len(paths), loaded.path, device)
 
@@ -181,7 +203,7 @@ def predict(cfg: DictConfig) -> PredictResult:
             precision=precision,
             batch_size=cfg.trainer.eval_batch_size,
             threshold=threshold,
-            workers=cfg.workers,
+            workers=cfg.decode_workers,
             progress=cfg.trainer.progress,
             on_skip=on_skip,
         ):

@@ -23,10 +23,10 @@ class PredictConfig:
     # csv (predictions.csv + skipped.csv) | json (predictions.json)
     output_format: str = checked("csv", choices=("csv", "json"))
     sheet_size: int = checked(8, ge=0)  # images per row of the contact sheet; 0 writes no sheet
-    workers: int = checked(0, ge=0)  # decode threads; 0 = every core this process may use
+    decode_workers: int = checked(0, ge=0)  # decode threads; 0 = every core this process may use
     trainer: TrainerConfig = field(default_factory=TrainerConfig)  # device, precision, batch
     paths: PathsConfig = field(default_factory=PathsConfig)
-    task_name: str = "predict"
+    run_name: str = "predict"
 
 
 @dataclass
@@ -34,7 +34,7 @@ class ExportConfig:
     """Export a checkpoint and check it against PyTorch (:func:`crowdsign.inference.export`)."""
 
     ckpt_path: str = MISSING
-    format: str = "onnx"
+    format: str = checked("onnx", choices=("onnx",))  # the one format export.py writes
     output: str | None = None  # None: <paths.output_dir>/model.onnx
     opset: int | None = None  # None: the exporter's default
     # images in the parity check (a batch size other than the example's)
@@ -43,7 +43,7 @@ class ExportConfig:
     rtol: float = checked(1e-3, ge=0)
     seed: int = 0  # of the random parity-check images
     paths: PathsConfig = field(default_factory=PathsConfig)
-    task_name: str = "export"
+    run_name: str = "export"
 
 
 def register(cs: ConfigStore) -> None:

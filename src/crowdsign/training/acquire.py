@@ -25,12 +25,14 @@ from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
 from crowdsign.crowd.active import Assessment, LoopSetup, ReplayOracle, run_loop
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import as_cost_model, price
 from crowdsign.data.imageset import ImageSet, Splits
+from crowdsign.data.summary import LoadSummary
+from crowdsign.runtime.device import Precision, resolve_device, resolve_precision
+from crowdsign.runtime.scoring import predict_proba
 from crowdsign.training.batches import AugmentedImages, EpochSampler
-from crowdsign.training.loop import Precision, predict_proba, train_one_epoch
-from crowdsign.training.runtime import resolve_device, resolve_precision
+from crowdsign.training.loop import train_one_epoch
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from torch import nn
 from crowdsign.augment import Preset
 from crowdsign.data.imageset import ImageSet
 from crowdsign.models.inputs import hwc_to_chw, to_model_input
-from crowdsign.training.loop import Precision
+from crowdsign.runtime.device import Precision
 
 T_RANGE = (0.05, 20.0)  # fitted temperatures are clipped to this range
 

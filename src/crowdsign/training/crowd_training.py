@@ -2,9 +2,9 @@
 
 ``train(cfg)`` calls three things from here and nothing else changes:
 
-- :func:`refine_targets` — with a ``consensus`` node, cross-fitted CROWDLAB-style soft targets
+- :func:`refine_targets` — with a ``robust.consensus`` node, cross-fitted CROWDLAB-style soft targets
   replace the aggregated ones (and the consensus report is written);
-- :func:`build_crowd_loss` — with a ``crowd_loss`` node, a per-worker confusion loss the loop
+- :func:`build_crowd_loss` — with a ``robust.crowd_loss`` node, a per-worker confusion loss the loop
   uses instead of cross-entropy; the loader then hands out image positions as targets;
 - :func:`worker_param_groups` — the loss's worker parameters, for the optimizer.
 """
@@ -24,6 +24,8 @@ from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
 from crowdsign.data.imageset import ImageSet
+from crowdsign.runtime.device import Precision
+from crowdsign.runtime.scoring import predict_proba
 from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.consensus import (
     ConsensusConfig,
@@ -37,7 +39,7 @@ from crowdsign.training.crowd_losses import (
     sparse_answers,
     worker_param_group,
 )
-from crowdsign.training.loop import Precision, predict_proba, train_one_epoch
+from crowdsign.training.loop import train_one_epoch
 from crowdsign.training.targets import Targets
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 
 def build_crowd_loss(cfg: DictConfig, targets: Targets) -> WorkerConfusionLoss | None:
     """The configured per-worker confusion loss over the answered images, or None."""
-    node = cfg.get("crowd_loss")
+    node = cfg.robust.crowd_loss
     if node is None:
         return None
     answers = sparse_answers(targets.codes, targets.answered)
@@ -95,8 +97,8 @@ def fit_classifier(
 def refine_targets(
     cfg: DictConfig, train: ImageSet, targets: Targets, precision: Precision, out_dir: Path | None
 ) -> Targets:
-    """With a ``consensus`` node: cross-fitted consensus targets (soft); else ``targets``."""
-    node = cfg.get("consensus")
+    """With a ``robust.consensus`` node: cross-fitted consensus targets (soft); else ``targets``."""
+    node = cfg.robust.consensus
     if node is None:
         return targets
     conf: ConsensusConfig = instantiate(node)
@@ -104,7 +106,7 @@ def refine_targets(
     images = train.images[keep]
     n_classes = targets.soft.shape[1]
     hard = np.eye(n_classes, dtype=np.float32)[targets.hard[keep]]
-    y = targets.soft[keep] if cfg.aggregate.target == "soft" else hard
+    y = targets.soft[keep] if cfg.robust.target == "soft" else hard
     epochs = max(1, round(cfg.trainer.epochs * conf.epochs_fraction))
 
     def fit_predict(fit_idx: np.ndarray, held_idx: np.ndarray) -> np.ndarray:

@@ -1,34 +1,18 @@
-"""One epoch of training and batched inference: plain functions, readable top to bottom."""
+"""One epoch of training: a plain function, readable top to bottom."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from crowdsign.augment import Preset
-from crowdsign.models.inputs import hwc_to_chw, to_model_input
+from crowdsign.models.inputs import to_model_input
+from crowdsign.runtime.device import Precision
 from crowdsign.training.losses import crowd_loss
-
-
-@dataclass(frozen=True)
-class Precision:
-    """Where and how the model runs."""
-
-    device: torch.device
-    autocast_dtype: torch.dtype | None  # None: fp32
-    channels_last: bool
-
-    def autocast(self) -> contextlib.AbstractContextManager:
-        if self.autocast_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
 
 def loss_fn(
@@ -44,6 +28,52 @@ def loss_fn(
     return crowd_loss(logits, target, label_smoothing, class_weights, gce_q)
 
 
+@dataclass(frozen=True)
+class StepLoss:
+    """What each optimizer step minimises, and its gradient clip.
+
+    Attributes:
+        label_smoothing, class_weights, gce_q: the arguments of :func:`loss_fn`.
+        grad_clip: max gradient norm (0: no clipping).
+        criterion: replaces :func:`loss_fn` when given: ``criterion(logits, target)`` (a crowd
+            loss whose targets are image positions; its ``hard_targets(target)`` feed the
+            agreement statistic).
+    """
+
+    label_smoothing: float = 0.0
+    class_weights: torch.Tensor | None = None
+    gce_q: float = 0.0
+    grad_clip: float = 0.0
+    criterion: nn.Module | None = None
+
+    def __call__(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.criterion is not None:
+            return self.criterion(logits, target)
+        return loss_fn(logits, target, self.label_smoothing, self.class_weights, self.gce_q)
+
+    def hard_targets(self, target: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` class per target, for the agreement statistic."""
+        if self.criterion is not None:
+            return self.criterion.hard_targets(target)
+        return target if target.ndim == 1 else target.argmax(1)
+
+
+def _step(model, images, target, optimizer, scheduler, precision: Precision, loss: StepLoss):
+    """One optimizer step on a batch: ``(loss, logits, target on the device)``."""
+    x = to_model_input(images, device=precision.device, channels_last=precision.channels_last)
+    target = target.to(precision.device, non_blocking=True)
+    with precision.autocast():
+        logits = model(x)
+    value = loss(logits, target)
+    optimizer.zero_grad(set_to_none=True)
+    value.backward()
+    if loss.grad_clip > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), loss.grad_clip)
+    optimizer.step()
+    scheduler.step()
+    return value, logits, target
+
+
 def train_one_epoch(
     model: nn.Module,
     loader: Iterable,
@@ -51,21 +81,15 @@ def train_one_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     *,
     precision: Precision,
-    label_smoothing: float = 0.0,
-    class_weights: torch.Tensor | None = None,
-    gce_q: float = 0.0,
-    grad_clip: float = 0.0,
+    loss: StepLoss = StepLoss(),
     max_steps: int | None = None,
-    criterion: nn.Module | None = None,
     on_step=None,
     progress: bool = False,
     desc: str = "train",
 ) -> dict[str, float]:
-    """Train for one pass over ``loader`` (or ``max_steps`` steps).
+    """Train for one pass over ``loader`` (or ``max_steps`` steps), minimising ``loss``.
 
     ``on_step(step_in_epoch, loss, images_uint8)`` is called after each optimizer step.
-    ``criterion(logits, target)``, when given, replaces the loss (a crowd loss whose targets
-    are image positions; its ``hard_targets(target)`` feed the agreement statistic).
     Returns mean loss, agreement of predictions with the (crowd) targets, steps and images/s.
     """
     model.train()
@@ -80,33 +104,17 @@ def train_one_epoch(
     for images, target in bar:
         if max_steps is not None and steps >= max_steps:
             break
-        x = to_model_input(images, device=precision.device, channels_last=precision.channels_last)
-        target = target.to(precision.device, non_blocking=True)
-        with precision.autocast():
-            logits = model(x)
-        if criterion is None:
-            loss = loss_fn(logits, target, label_smoothing, class_weights, gce_q)
-        else:
-            loss = criterion(logits, target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()
-        scheduler.step()
-        hard = target if target.ndim == 1 else target.argmax(1)
-        if criterion is not None:
-            hard = criterion.hard_targets(target)
+        value, logits, target = _step(model, images, target, optimizer, scheduler, precision, loss)
         n = len(target)
-        total_loss += loss.detach() * n
-        agree += (logits.detach().argmax(1) == hard).sum()
+        total_loss += value.detach() * n
+        agree += (logits.detach().argmax(1) == loss.hard_targets(target)).sum()
         seen += n
         steps += 1
         if on_step is not None:
-            on_step(steps, loss.detach(), images)
+            on_step(steps, value.detach(), images)
         if not bar.disable and steps % 10 == 0:
             rate = seen / (time.perf_counter() - start)
-            bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{rate:.0f}")
+            bar.set_postfix(loss=f"{value.item():.3f}", img_s=f"{rate:.0f}")
     elapsed = time.perf_counter() - start
     return {
         "loss": (total_loss / max(seen, 1)).item(),
@@ -114,35 +122,3 @@ def train_one_epoch(
         "steps": float(steps),
         "images_per_s": seen / max(elapsed, 1e-9),
     }
-
-
-@torch.no_grad()
-def predict_proba(
-    model: nn.Module,
-    images: np.ndarray,
-    *,
-    precision: Precision,
-    batch_size: int,
-    transform: Preset | None = None,
-    limit_batches: int = 0,
-) -> torch.Tensor:
-    """``(N, C)`` float32 class probabilities for ``(N, H, W, 3)`` uint8 images, on the CPU.
-
-    ``transform`` (the eval preset) is applied per image only when given; cached images that
-    already have the model's size need none.
-    """
-    model.eval()
-    out = []
-    for b, start in enumerate(range(0, len(images), batch_size)):
-        if limit_batches and b >= limit_batches:
-            break
-        chunk = np.asarray(images[start : start + batch_size])
-        if transform is not None:
-            chunk = np.stack([transform(im) for im in chunk])
-        x = to_model_input(
-            hwc_to_chw(chunk), device=precision.device, channels_last=precision.channels_last
-        )
-        with precision.autocast():
-            logits = model(x)
-        out.append(logits.float().softmax(1).cpu())
-    return torch.cat(out) if out else torch.empty(0, 0)

@@ -17,8 +17,8 @@ from torch import nn
 
 from crowdsign.data.imageset import ImageSet
 from crowdsign.errors import ConfigError
-from crowdsign.evaluation.scoring import evaluate_split
-from crowdsign.training.loop import Precision
+from crowdsign.runtime.device import Precision
+from crowdsign.runtime.scoring import evaluate_split
 from crowdsign.training.selection import SelectionSet
 
 

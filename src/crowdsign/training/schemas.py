@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
 from crowdsign.checks import checked
 
 PRECISIONS = ("auto", "bf16", "fp32")
+TARGETS = ("hard", "soft")
 BALANCE = ("none", "weights", "sampler")
 
 
@@ -29,7 +31,7 @@ class TrainerConfig:
     epochs: int = checked(10, ge=1)
     batch_size: int = checked(128, ge=1)
     eval_batch_size: int = checked(512, ge=1)
-    num_workers: int = checked(0, ge=0)  # DataLoader workers; 0 loads in the main process
+    loader_workers: int = checked(0, ge=0)  # DataLoader workers; 0 loads in the main process
     # true: the decoded uint8 train images live on the device and each batch is augmented
     # there (crowdsign.augment.device); no loader workers. false: NumPy/cv2 loader (default)
     data_on_device: bool = False
@@ -38,9 +40,6 @@ class TrainerConfig:
     precision: str = checked("auto", choices=PRECISIONS)
     channels_last: bool = True  # on CUDA only
     compile: bool = True  # torch.compile on CUDA; CPU runs stay eager
-    label_smoothing: float = checked(0.0, ge=0, lt=1)
-    # > 0: generalized cross-entropy, robust to label noise (0.7 is typical)
-    gce_q: float = checked(0.0, ge=0, le=1)
     # none | weights (class-weighted loss) | sampler (class-balanced draws)
     balance: str = checked("none", choices=BALANCE)
     grad_clip: float = checked(0.0, ge=0)  # max grad norm; 0 disables
@@ -60,6 +59,32 @@ class TrainerConfig:
     # model seed: initialisation, augmentation and batch order (subset: data.subset_seed,
     # answers: crowd.seed); all three follow the top-level `seed` unless set
     seed: int = "${oc.select:seed,0}"  # type: ignore[assignment]
+    # batch_size and epochs per train size, keyed n<data.train_size> (n4096: {batch_size: 32,
+    # epochs: 6}); a sweep preset points batch_size/epochs at it (experiment=scaling)
+    schedule: dict[str, Any] = field(default_factory=dict)
+
+
+# --- robust -----------------------------------------------------------------------------------
+@dataclass
+class RobustConfig:
+    """How the crowd's answers become the training signal (the ``robust`` group): the target
+    kind, the loss, and optionally a per-worker confusion loss or consensus targets.
+
+    With no ``robust=`` option the node holds these defaults (hard targets, cross-entropy);
+    each option of ``configs/robust/`` is a recipe that also picks its aggregator.
+    """
+
+    # hard: the aggregate's argmax label; soft: cross-entropy against its posterior
+    target: str = checked("hard", choices=TARGETS)
+    label_smoothing: float = checked(0.0, ge=0, lt=1)
+    # > 0: generalized cross-entropy, robust to label noise (0.7 is typical)
+    gce_q: float = checked(0.0, ge=0, le=1)
+    # train on the source's own (true) labels instead of the crowd's answers: the upper bound
+    # of a crowd benchmark (robust=clean), whatever crowd is configured
+    true_labels: bool = False
+    # a per-worker confusion loss on the raw answers (_target_ + _partial_; robust=crowd_layer)
+    crowd_loss: Any = None
+    consensus: Any = None  # cross-fitted consensus targets (robust=consensus)
 
 
 @dataclass
@@ -70,3 +95,4 @@ class PathsConfig:
 
 def register(cs: ConfigStore) -> None:
     cs.store(group="trainer", name="base_trainer", node=TrainerConfig)
+    cs.store(group="robust", name="base_robust", node=RobustConfig)

@@ -27,6 +27,7 @@ from hydra.utils import instantiate
 
 from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import as_cost_model, price
+from crowdsign.crowd.truth import true_labels
 from crowdsign.data.imageset import ImageSet
 from crowdsign.data.splits import nested_subset
 from crowdsign.errors import ConfigError
@@ -163,7 +164,9 @@ def crowd_and_selection(
 
     ``val`` is the validation pool selection may use (``trainer.limit_val_batches`` applied).
     """
-    crowd, val_crowd = answer(instantiate(cfg.crowd), train, val)  # gold comes with them
+    # robust.true_labels (robust=clean): the source's own labels stand in for any crowd
+    source = true_labels if cfg.robust.true_labels else instantiate(cfg.crowd)
+    crowd, val_crowd = answer(source, train, val)  # gold comes with them
     per_image = price(crowd.answers, as_cost_model(crowd.cost)).per_image
     selection = selection_set(
         cfg.trainer.selection,

@@ -15,7 +15,6 @@ A single ``python train.py`` is not a sweep and still raises (see :func:`in_mult
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -27,13 +26,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from crowdsign.training.run_version import current_version, stale_reason, write_version
+from crowdsign.runtime.run_dir import RunDir
+from crowdsign.runtime.run_version import current_version, stale_reason, write_version
 
 log = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.json"
-ERROR_FILE = "error.json"
-LAST_CHECKPOINT = Path("checkpoints") / "last.pt"
 # what a failed job returns: the keys a sweeper or `run_train` reads, as NaN
 FAILED_METRICS = ("test/accuracy", "test/balanced_accuracy")
 
@@ -45,11 +42,11 @@ def in_multirun() -> bool:
 
 def finished_metrics(run_dir: Path) -> dict[str, float] | None:
     """The stored metrics of a finished run, or None if ``run_dir`` has none (or unreadable)."""
-    path = Path(run_dir) / METRICS_FILE
+    path = RunDir(run_dir).metrics
     if not path.is_file():
         return None
     try:
-        return {k: float(v) for k, v in json.loads(path.read_text())["metrics"].items()}
+        return {k: float(v) for k, v in RunDir.read_json(path)["metrics"].items()}
     except (OSError, ValueError, KeyError, TypeError):
         log.warning("unreadable %s: running again", path)
         return None
@@ -65,8 +62,8 @@ def write_error(run_dir: Path, exc: BaseException) -> Path:
         "traceback": "".join(traceback.format_exception(exc)),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    path = run_dir / ERROR_FILE
-    path.write_text(json.dumps(record, indent=2))
+    path = RunDir(run_dir).error
+    RunDir.write_json(path, record)
     return path
 
 
@@ -77,13 +74,14 @@ def sweep_job(
 
     Args:
         cfg: the job's composed config; ``cfg.paths.output_dir`` is its run dir.
-        train_fn: the training function (``crowdsign.training.train``).
+        train_fn: the training function (``crowdsign.pipeline.train``).
         is_main: whether this process writes files (rank 0 under torchrun).
 
     Returns:
         The run's metrics: stored ones for a finished run, NaN ``FAILED_METRICS`` for a failure.
     """
     run_dir = Path(cfg.paths.output_dir)
+    run = RunDir(run_dir)
     version = current_version(cfg)
     stored = finished_metrics(run_dir)
     if stored is not None:
@@ -92,12 +90,12 @@ def sweep_job(
             log.info("already finished, skipped: %s", run_dir)
             return stored
         log.warning("stale run, running again (%s): %s", why, run_dir)
-        (run_dir / METRICS_FILE).unlink()
-        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # no resume from stale
-    if (run_dir / LAST_CHECKPOINT).is_file() and not cfg.resume:
-        log.info("resuming a cut-off run from %s", run_dir / LAST_CHECKPOINT)
+        run.metrics.unlink()
+        shutil.rmtree(run.checkpoints, ignore_errors=True)  # no resume from stale
+    if run.last.is_file() and not cfg.resume:
+        log.info("resuming a cut-off run from %s", run.last)
         cfg.resume = True
-    (run_dir / ERROR_FILE).unlink(missing_ok=True)  # a retry: the old failure is history
+    run.error.unlink(missing_ok=True)  # a retry: the old failure is history
     try:
         metrics = train_fn(cfg)
         if is_main:

@@ -143,6 +143,21 @@ def _model_votes(
     return np.log(p), weight
 
 
+def _add_model_votes(
+    log_q: np.ndarray, model_probs: np.ndarray | None, labels: np.ndarray, answered: np.ndarray
+) -> float:
+    """Add the model's weighted log-probabilities to ``log_q`` ``(T, K)`` in place; return the
+    weight (0 without a model)."""
+    if model_probs is None:
+        return 0.0
+    t, k = log_q.shape
+    if np.shape(model_probs) != (t, k):
+        raise ValueError(f"model_probs must be ({t}, {k}), got {np.shape(model_probs)}")
+    log_p, weight = _model_votes(model_probs, labels, answered, k)
+    log_q += weight * log_p
+    return weight
+
+
 def assess(
     answers: pd.DataFrame,
     tasks: np.ndarray,
@@ -186,12 +201,7 @@ def assess(
     answered = n_answers > 0
     counts = np.bincount(labels[answered], minlength=k) + 1.0
     log_q += np.log(counts / counts.sum())
-    weight = 0.0
-    if model_probs is not None:
-        if np.shape(model_probs) != (t, k):
-            raise ValueError(f"model_probs must be ({t}, {k}), got {np.shape(model_probs)}")
-        log_p, weight = _model_votes(model_probs, labels, answered, k)
-        log_q += weight * log_p
+    weight = _add_model_votes(log_q, model_probs, labels, answered)
     q = np.exp(log_q - log_q.max(1, keepdims=True))
     q /= q.sum(1, keepdims=True)
     settled = answered & (q.max(1) >= settle) & (q.argmax(1) == labels)

@@ -12,6 +12,9 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
+from crowdsign.checks import checked
+from crowdsign.crowd.active.upload import PLATFORMS
+
 
 @dataclass
 class BudgetConfig:
@@ -36,7 +39,7 @@ class BatchConfig:
     """
 
     size: int = 100
-    platform: str = "auto"
+    platform: str = checked("auto", choices=("auto", "all", *PLATFORMS))
     url_prefix: str = ""
 
 

@@ -7,7 +7,7 @@ references to image ids, drops duplicates and builds the canonical answer table.
 problem goes through a
 :class:`Checker`: with ``on_error="error"`` the first one raises :class:`CrowdFormatError`
 naming file, row and column; with ``on_error="skip"`` the rows are dropped, counted and listed
-in the :class:`~crowdsign.crowd.answers.LoadSummary`.
+in the :class:`~crowdsign.data.summary.LoadSummary`.
 
 Rows are numbered like a spreadsheet: the header is row 1, the first answer row 2 (JSON
 exports name the task and annotation instead).
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crowdsign.crowd.answers import LoadSummary
+from crowdsign.data.summary import LoadSummary
 from crowdsign.errors import InputError
 
 ON_ERROR = ("error", "skip")
@@ -155,6 +155,30 @@ def read_table(
     dropped as ``unparseable row``; blank rows are ignored.
     """
     data = read_utf8(path, opts.encoding)
+    names = _header(path, data, sep)
+    skip = opts.on_error == "skip"
+    df, bad = _parse(path, data, names, sep, skip)
+    if bad:
+        examples = [f"line {n}: more fields than the header" for n in bad]
+        summary.drop("unparseable row", len(bad), examples)
+        summary.read += len(bad)
+    # lines pandas skipped shift the row numbers after them
+    shift = np.asarray(bad, dtype=np.int64) - np.arange(1, len(bad) + 1)
+    rows = np.arange(2, len(df) + 2) + np.searchsorted(shift, np.arange(1, len(df) + 1), "right")
+    blank = np.ones(len(df), dtype=bool)
+    for c in df.columns:
+        blank &= (df[c] == "").to_numpy()
+        if not blank.any():
+            break
+    if blank.any():
+        df, rows = df.loc[~blank].reset_index(drop=True), rows[~blank]
+    if df.empty:
+        raise CrowdFormatError(path, "no answer rows (only a header)")
+    return df, rows
+
+
+def _header(path: str | Path, data: bytes, sep: str) -> list[str]:
+    """The stripped column names of the first row; duplicates are an error."""
     head = data[: 1 << 16].decode("utf-8", errors="ignore")
     try:
         header = next(csv.reader(io.StringIO(head, newline=""), delimiter=sep))
@@ -164,7 +188,13 @@ def read_table(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise CrowdFormatError(path, f"duplicate column name(s) {dupes}", row="row 1")
-    skip = opts.on_error == "skip"
+    return names
+
+
+def _parse(
+    path: str | Path, data: bytes, names: list[str], sep: str, skip: bool
+) -> tuple[pd.DataFrame, list[int]]:
+    """All-string columns named ``names``, and the line numbers of rows dropped as too long."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -203,24 +233,7 @@ def read_table(
                 raise CrowdFormatError(path, "more fields than the header", row="line 2")
             df = df.iloc[1:].reset_index(drop=True)
             bad = sorted([2, *bad])
-    if bad:
-        summary.drop_many(
-            "unparseable row", [f"line {n}: more fields than the header" for n in bad], len(bad)
-        )
-        summary.read += len(bad)
-    # lines pandas skipped shift the row numbers after them
-    shift = np.asarray(bad, dtype=np.int64) - np.arange(1, len(bad) + 1)
-    rows = np.arange(2, len(df) + 2) + np.searchsorted(shift, np.arange(1, len(df) + 1), "right")
-    blank = np.ones(len(df), dtype=bool)
-    for c in df.columns:
-        blank &= (df[c] == "").to_numpy()
-        if not blank.any():
-            break
-    if blank.any():
-        df, rows = df.loc[~blank].reset_index(drop=True), rows[~blank]
-    if df.empty:
-        raise CrowdFormatError(path, "no answer rows (only a header)")
-    return df, rows
+    return df, bad
 
 
 def require_columns(path: str | Path, df: pd.DataFrame, columns: list[str]) -> None:
@@ -281,7 +294,7 @@ class Checker:
             )
         col = "" if column is None else f" {column!r}"
         examples = [f"{at}{col}: {t}" for at, t in zip(self.locate(shown), texts, strict=True)]
-        self.summary.drop_many(reason, examples, len(idx))
+        self.summary.drop(reason, len(idx), examples)
         self.keep[idx] = False
 
     def parse_float(self, values: pd.Series, column: str, *, strip: str = "") -> np.ndarray:

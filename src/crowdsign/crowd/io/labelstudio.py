@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.io.common import Checker, CrowdFormatError, ReadOptions
 from crowdsign.crowd.io.common import read_text as _read_text
 from crowdsign.crowd.io.table import canonical, finish
 from crowdsign.crowd.io.writing import iso_times, reference
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 
 _UPLOAD = re.compile(r"^(/data/upload/(?:\d+/)?)[0-9a-f]{8}-")
 

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.io.common import Checker, CrowdFormatError, ReadOptions, read_text
 from crowdsign.crowd.io.table import finish
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 
 
 def _rows(path: Path, encoding: str | None, sep: str | None) -> list[list[str]]:
@@ -94,14 +95,7 @@ def read_matrix(
     if not names:
         raise CrowdFormatError(path, "set the crowd config's classes (class name per index)")
     refs = _file_list(file_list, opts.encoding)
-    cells = _rows(path, opts.encoding, sep)
-    if len(cells) != len(refs):
-        raise CrowdFormatError(
-            path,
-            f"{len(cells)} rows, but the file list {file_list} names {len(refs)} images; "
-            "row i must hold the answers for line i of the file list",
-        )
-    grid = np.array(cells, dtype=object).reshape(len(cells), -1)
+    grid = _grid(path, file_list, opts.encoding, sep, len(refs))
     r, c = np.nonzero(grid != str(missing))
     values = pd.Series(grid[r, c], dtype=object)
     summary = LoadSummary(source=f"matrix {path}")
@@ -110,6 +104,31 @@ def read_matrix(
         return [f"row {r[i] + 1}, column {c[i] + 1}" for i in idx]
 
     check = Checker(path, len(values), locate, opts, summary)
+    raw = pd.DataFrame(
+        {
+            "ref": np.asarray(refs, dtype=object)[r],
+            "worker": (c + 1).astype(str).astype(object),
+            "label": _labels(values, names, check),
+        }
+    )
+    columns = {"ref": "file list", "worker": "column", "label": "cell"}
+    return finish(raw, check, columns, opts, images, cost=cost)
+
+
+def _grid(path: Path, file_list: Path, encoding: str | None, sep: str | None, n_refs: int):
+    """``(rows, columns)`` object array of the matrix's cells, one row per file-list line."""
+    cells = _rows(path, encoding, sep)
+    if len(cells) != n_refs:
+        raise CrowdFormatError(
+            path,
+            f"{len(cells)} rows, but the file list {file_list} names {n_refs} images; "
+            "row i must hold the answers for line i of the file list",
+        )
+    return np.array(cells, dtype=object).reshape(len(cells), -1)
+
+
+def _labels(values: pd.Series, names: list[str], check: Checker) -> np.ndarray:
+    """Class name per answered cell (``""`` where flagged: not an integer, or no such class)."""
     as_int = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     integer = np.isfinite(as_int) & (as_int == np.round(as_int))
     check.flag(~integer, "non-integer cell", None, lambda i: [repr(v) for v in values.iloc[i]])
@@ -124,15 +143,7 @@ def read_matrix(
     label = np.array([""] * len(values), dtype=object)
     ok = integer & ~outside
     label[ok] = np.asarray(names, dtype=object)[index[ok]]
-    raw = pd.DataFrame(
-        {
-            "ref": np.asarray(refs, dtype=object)[r],
-            "worker": (c + 1).astype(str).astype(object),
-            "label": label,
-        }
-    )
-    columns = {"ref": "file list", "worker": "column", "label": "cell"}
-    return finish(raw, check, columns, opts, images, cost=cost)
+    return label
 
 
 def write_matrix(

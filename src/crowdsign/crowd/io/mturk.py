@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crowdsign.crowd.answers import CrowdLabels, LoadSummary
+from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.io.common import (
     Checker,
     CrowdFormatError,
@@ -29,6 +29,7 @@ from crowdsign.crowd.io.common import (
 from crowdsign.crowd.io.table import canonical, finish
 from crowdsign.crowd.io.writing import format_numbers, reference, write_delimited
 from crowdsign.data.imageset import ImageSet
+from crowdsign.data.summary import LoadSummary
 
 _TZ = {
     "UTC": "+0000",

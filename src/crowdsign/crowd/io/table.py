@@ -54,13 +54,40 @@ def finish(
     coded = {key: _factorize(raw[key]) for key in ("ref", "worker", "label")}
     for key, (codes, uniq) in coded.items():
         check.flag((uniq == "")[codes], "missing value", columns[key], "empty")
-
-    codes, uniq = coded["label"]
     vocab = Vocabulary(None if images is None else images.class_names, opts.vocabulary)
-    labels_u, unknown_u, why_u = vocab.map(uniq)
-    check.flag(unknown_u[codes], "unknown label", columns["label"], lambda i: why_u[codes[i]])
+    labels_u = _map_labels(coded["label"], vocab, check, columns["label"])
+    ids_u = _resolve_refs(coded["ref"], check, columns["ref"], opts, images)
+    _flag_duplicates(coded, ids_u, check, columns["worker"])
+    answers = _answer_table(raw, coded, ids_u, labels_u, check.keep)
+    check.summary.kept = len(answers)
+    if answers.empty:
+        raise CrowdFormatError(
+            check.path, f"no answers left after loading: {dict(check.summary.dropped)}"
+        )
+    keep = check.keep
+    gold = _gold(raw, keep, vocab, answers["task"]) if "gold" in raw.columns else None
+    if opts.gold:
+        classes = None if images is None else images.class_names
+        gold = merge_gold(gold, read_gold(opts.gold, classes, opts.vocabulary))
+    return CrowdLabels(answers=answers, summary=check.summary, cost=cost, gold=gold)
 
-    rcodes, runiq = coded["ref"]
+
+Coded = tuple[np.ndarray, np.ndarray]  # (codes per row, stripped unique strings)
+
+
+def _map_labels(label: Coded, vocab: Vocabulary, check: Checker, column: str) -> np.ndarray:
+    """Class name per unique label; rows with an unknown label are flagged."""
+    codes, uniq = label
+    labels_u, unknown_u, why_u = vocab.map(uniq)
+    check.flag(unknown_u[codes], "unknown label", column, lambda i: why_u[codes[i]])
+    return labels_u
+
+
+def _resolve_refs(
+    ref: Coded, check: Checker, column: str, opts: ReadOptions, images: ImageSet | None
+) -> np.ndarray:
+    """Image id per unique reference still kept (None elsewhere); problems are flagged."""
+    rcodes, runiq = ref
     wanted = np.zeros(len(runiq), dtype=bool)
     wanted[rcodes[check.keep]] = True
     resolver = RefResolver(opts.refs, opts.prefix, opts.image_root, images, opts.check_files)
@@ -70,26 +97,41 @@ def finish(
     ids_u[wanted], problem_u[wanted], detail_u[wanted] = resolver.resolve(runiq[wanted])
     for reason in pd.unique(problem_u[problem_u != ""]):
         bad = (problem_u == reason)[rcodes]
-        check.flag(bad, str(reason), columns["ref"], lambda i: detail_u[rcodes[i]])
+        check.flag(bad, str(reason), column, lambda i: detail_u[rcodes[i]])
+    return ids_u
 
-    wcodes, wuniq = coded["worker"]
+
+def _flag_duplicates(
+    coded: dict[str, Coded], ids_u: np.ndarray, check: Checker, column: str
+) -> None:
+    """A worker's second answer on the same image is dropped."""
+    (rcodes, _), (wcodes, wuniq) = coded["ref"], coded["worker"]
     task_code_u, _ = pd.factorize(ids_u, use_na_sentinel=False)
     worker_code_u, _ = pd.factorize(wuniq, use_na_sentinel=False)
     pair = task_code_u[rcodes].astype(np.int64) * (len(wuniq) + 1) + worker_code_u[wcodes]
     kept = np.flatnonzero(check.keep)
-    again = np.zeros(len(raw), dtype=bool)
+    again = np.zeros(len(rcodes), dtype=bool)
     again[kept[pd.Series(pair[kept]).duplicated().to_numpy()]] = True
     check.flag(
         again,
         "duplicate answer",
-        columns["worker"],
+        column,
         lambda i: [
             f"worker {w} answered {t} before"
             for w, t in zip(wuniq[wcodes[i]], ids_u[rcodes[i]], strict=True)
         ],
     )
 
-    keep = check.keep
+
+def _answer_table(
+    raw: pd.DataFrame,
+    coded: dict[str, Coded],
+    ids_u: np.ndarray,
+    labels_u: np.ndarray,
+    keep: np.ndarray,
+) -> pd.DataFrame:
+    """The kept rows as the canonical answer table."""
+    (rcodes, _), (wcodes, wuniq), (codes, _) = coded["ref"], coded["worker"], coded["label"]
     lcodes, lnames = pd.factorize(labels_u, use_na_sentinel=False)
     out = pd.DataFrame(
         {
@@ -101,17 +143,7 @@ def finish(
     for name in OPTIONAL:
         if name in raw.columns:  # .array: a tz-aware column as numpy would be Timestamp objects
             out[name] = raw[name].array[keep]
-    answers = canonical(out)
-    check.summary.kept = len(answers)
-    if answers.empty:
-        raise CrowdFormatError(
-            check.path, f"no answers left after loading: {dict(check.summary.dropped)}"
-        )
-    gold = _gold(raw, keep, vocab, answers["task"]) if "gold" in raw.columns else None
-    if opts.gold:
-        classes = None if images is None else images.class_names
-        gold = merge_gold(gold, read_gold(opts.gold, classes, opts.vocabulary))
-    return CrowdLabels(answers=answers, summary=check.summary, cost=cost, gold=gold)
+    return canonical(out)
 
 
 def _gold(raw: pd.DataFrame, keep: np.ndarray, vocab: Vocabulary, task: pd.Series) -> pd.Series:

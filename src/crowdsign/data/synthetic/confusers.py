@@ -45,6 +45,12 @@ def _pictogram(img: np.ndarray, cx: float, cy: float, size: float, rng) -> None:
     """One of the black pictograms of a warning sign, about ``size`` pixels tall, at (cx, cy)."""
     k, ink, u = int(rng.integers(9)), black(rng), size / 2
     wide = max(1.0, size * rng.uniform(0.09, 0.15))
+    draw = _signs_of_the_road if k < 5 else _figures_and_marks
+    draw(k, img, cx, cy, u, ink, wide, rng)
+
+
+def _signs_of_the_road(k: int, img, cx: float, cy: float, u: float, ink, wide: float, rng):
+    """Pictograms 0-4: road works, right of way, traffic lights, danger, bends."""
     if k == 0:  # road works: a digging figure and a heap
         disc(img, cx - u * 0.2, cy - u * 0.75, u * 0.17, ink)
         line(img, (cx - u * 0.25, cy - u * 0.5), (cx - u * 0.05, cy + u * 0.2), ink, wide * 1.3)
@@ -75,7 +81,11 @@ def _pictogram(img: np.ndarray, cx: float, cy: float, size: float, rng) -> None:
         pts += [(cx + sgn * u * 0.3, cy - u * 0.9)] if rng.random() < 0.5 else []
         for a, b in zip(pts, pts[1:], strict=False):
             line(img, a, b, ink, wide * 1.4)
-    elif k == 5:  # a leaping animal
+
+
+def _figures_and_marks(k: int, img, cx: float, cy: float, u: float, ink, wide: float, rng):
+    """Pictograms 5-8: an animal, bumps, pedestrians, or abstract strokes and blobs."""
+    if k == 5:  # a leaping animal
         body = np.array(
             [[-0.6, 0.1], [0.3, -0.2], [0.5, -0.6], [0.7, -0.5], [0.5, 0.1], [-0.5, 0.4]]
         )

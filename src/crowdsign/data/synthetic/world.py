@@ -137,15 +137,15 @@ def load_synthetic(
     n_val: int = 2_000,
     n_test: int = 2_000,
     stop_fraction: float = 0.4,
-    seed: int = 0,
+    split_seed: int = 0,
     cache_dir: str = "data/cache",
-    workers: int = 0,
+    decode_workers: int = 0,
     train_size: int | float | None = None,
 ) -> Splits:
     """The synthetic world's train/val/test splits, rendered on first use and cached.
 
     Every image is a distinct scene (its own group); ``task`` is ``binary`` (not_stop/stop) or
-    ``multiclass`` (:data:`CLASSES`). ``workers=0`` renders on every core. ``train_size``
+    ``multiclass`` (:data:`CLASSES`). ``decode_workers=0`` renders on every core. ``train_size``
     keeps a nested, class-stratified subset of train (a count or a fraction).
     """
     if task not in ("binary", "multiclass"):
@@ -159,7 +159,7 @@ def load_synthetic(
         "sizes": sizes,
         "image_size": image_size,
         "stop_fraction": stop_fraction,
-        "seed": seed,
+        "seed": split_seed,  # the cache key keeps its name
     }
     arrays = cached_arrays(
         cache_dir,
@@ -168,10 +168,10 @@ def load_synthetic(
             sizes=sizes,
             image_size=image_size,
             stop_fraction=stop_fraction,
-            seed=seed,
-            workers=workers or os.cpu_count() or 1,
+            seed=split_seed,
+            workers=decode_workers or os.cpu_count() or 1,
         ),
         mmap=[f"{split}.images" for split in sizes],
     )
     splits = Splits(*(_imageset(arrays, split, task) for split in ("train", "val", "test")))
-    return apply_train_size(splits, train_size, seed)
+    return apply_train_size(splits, train_size, split_seed)

@@ -11,7 +11,6 @@ missing.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from crowdsign.errors import MissingInputError
-from crowdsign.training.sweep import ERROR_FILE, METRICS_FILE
+from crowdsign.runtime.run_dir import RunDir
 
 # override keys the report reads as named axes; every other override (but seed) is a "variant"
 AXIS_KEYS = (
@@ -32,7 +31,10 @@ AXIS_KEYS = (
     "crowd.noise",
     "crowd.labels_per_image",
     "aggregate",
-    "aggregate.target",
+    "robust.target",
+    "robust.label_smoothing",
+    "robust.gce_q",
+    "aggregate.target",  # the three keys' names in runs saved before issue 14
     "trainer.label_smoothing",
     "trainer.gce_q",
     "robust",  # a recipe of the four keys above; its effect is read back as the method
@@ -56,7 +58,7 @@ class Sweep:
 
     Attributes:
         root: the sweep dir.
-        runs: one row per run dir (see :func:`read_run` for the columns).
+        runs: one row per run dir (see :func:`run_row` for the columns).
         planned: each planned job's overrides, or None without a basic-sweeper ``multirun.yaml``.
         missing: planned jobs with no run dir; columns ``cell`` and ``seed``.
     """
@@ -76,6 +78,12 @@ def _select(cfg: Any, key: str) -> Any:
     """``cfg[key]`` resolved, or None if absent or not resolvable outside Hydra."""
     value = OmegaConf.select(cfg, key, default=None, throw_on_resolution_failure=False)
     return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
+def _select_either(cfg: Any, key: str, old_key: str) -> Any:
+    """``key``, or ``old_key`` in a run saved before the key moved there."""
+    value = _select(cfg, key)
+    return _select(cfg, old_key) if value is None else value
 
 
 def _split(override: str) -> tuple[str, str]:
@@ -115,17 +123,12 @@ def _number(x: Any) -> float:
         return math.nan
 
 
-def read_run(run_dir: Path, root: Path) -> dict[str, Any]:
-    """One row: the run's axes, metrics, labeling cost and error (if any)."""
-    hydra_dir = run_dir / ".hydra"
-    cfg = OmegaConf.create(_load_yaml(hydra_dir / "config.yaml") or {})
-    overrides = (
-        _load_yaml(hydra_dir / "overrides.yaml") if (hydra_dir / "overrides.yaml").is_file() else []
-    )
-    choices: dict[str, Any] = {}
-    if (hydra_dir / "hydra.yaml").is_file():
-        choices = (_load_yaml(hydra_dir / "hydra.yaml") or {}).get("hydra", {}).get("runtime", {})
-        choices = choices.get("choices", {}) or {}
+def run_row(run_dir: Path, root: Path) -> dict[str, Any]:
+    """One row of a sweep's table: the run's axes, metrics, labeling cost and error (if any)."""
+    run = RunDir(run_dir)
+    cfg = OmegaConf.create(run.read_yaml("config.yaml") or {})
+    overrides = run.read_yaml("overrides.yaml") or []
+    choices = run.hydra_choices()
     crowd_target = str(_select(cfg, "crowd._target_") or "")
     row: dict[str, Any] = {
         "run": str(run_dir.relative_to(root)),
@@ -141,36 +144,36 @@ def read_run(run_dir: Path, root: Path) -> dict[str, Any]:
         "k": _number(_select(cfg, "crowd.labels_per_image")),
         "method": method_label(
             choices.get("aggregate"),
-            _select(cfg, "aggregate.target"),
-            _number(_select(cfg, "trainer.label_smoothing")) or None,
-            _number(_select(cfg, "trainer.gce_q")) or None,
+            _select_either(cfg, "robust.target", "aggregate.target"),
+            _number(_select_either(cfg, "robust.label_smoothing", "trainer.label_smoothing"))
+            or None,
+            _number(_select_either(cfg, "robust.gce_q", "trainer.gce_q")) or None,
         ),
         "epochs": _select(cfg, "trainer.epochs"),
     }
-    metrics_path, error_path = run_dir / METRICS_FILE, run_dir / ERROR_FILE
-    if metrics_path.is_file():
-        stored = json.loads(metrics_path.read_text())
+    stored = run.read_metrics()
+    if stored is not None:
         row["status"] = "done"
         row["size"] = stored.get("n_train")
         row["git_sha"] = stored.get("git_sha")
         for key in METRIC_KEYS:
             row[key] = _number(stored.get("metrics", {}).get(key))
     else:
-        row["status"] = "failed" if error_path.is_file() else "incomplete"
+        row["status"] = "failed" if run.error.is_file() else "incomplete"
     if row.get("size") is None:
         size = row["train_size"]
         row["size"] = size if isinstance(size, int) and not isinstance(size, bool) else None
-    if error_path.is_file() and row["status"] == "failed":
-        error = json.loads(error_path.read_text())
+    error = run.read_error() if row["status"] == "failed" else None
+    if error is not None:
         row["error_type"] = error.get("type")
         row["error_message"] = (str(error.get("message", "")).strip().splitlines() or [""])[0]
-    row.update(_cost(run_dir / "crowd" / "cost.json"))
+    row.update(_cost(run))
     return row
 
 
-def _cost(path: Path) -> dict[str, float]:
+def _cost(run: RunDir) -> dict[str, float]:
     """Labeling cost of a run at the platform's pay and at the fair wage (NaN if unknown)."""
-    report = json.loads(path.read_text()).get("report", {}) if path.is_file() else {}
+    report = run.read_cost_report()
     return {
         "cost": _number(report.get("total")),
         "fair_cost": _number(report.get("fair_total")),
@@ -220,7 +223,7 @@ def collect(sweep_dir: str | Path) -> Sweep:
     root = Path(sweep_dir)
     if not root.is_dir():
         raise MissingInputError(f"sweep_dir {root} is not a directory")
-    rows = [read_run(d, root) for d in find_run_dirs(root)]
+    rows = [run_row(d, root) for d in find_run_dirs(root)]
     runs = pd.DataFrame(rows)
     planned = planned_jobs(root)
     if runs.empty:

@@ -12,13 +12,9 @@ from crowdsign.evaluation.scaling.collect import Sweep
 from crowdsign.evaluation.scaling.fit import POOR_R2, CurveFit
 from crowdsign.evaluation.scaling.paired import best_option, fmt_difference, per_seed
 from crowdsign.evaluation.scaling.summary import fmt, size_label
+from crowdsign.markdown import table
 
 MAX_LISTED = 25  # failed runs / missing cells listed before "... and N more"
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
-    return lines + ["| " + " | ".join(r) + " |" for r in rows] + [""]
 
 
 def _cell(summary: pd.DataFrame, metric: str, **where) -> str:
@@ -65,7 +61,7 @@ def volume_by_noise(summary: pd.DataFrame, metric: str, title: str) -> list[str]
             [size_label(size)] + [_cell(part, metric, size=size, condition=c) for c in conditions]
             for size in sorted(part["size"].dropna().unique())
         ]
-        lines += table(["train images", *conditions], rows)
+        lines += [*table(["train images", *conditions], rows), ""]
     return lines
 
 
@@ -108,7 +104,7 @@ def volume_by_option(
                     text = f"*{text}*" if ties else f"**{text}**"
                 cells.append(text)
             rows.append([size_label(size), *cells])
-        lines += table(["train images", *options], rows)
+        lines += [*table(["train images", *options], rows), ""]
     return lines
 
 
@@ -140,7 +136,7 @@ def paired_lines(paired: pd.DataFrame, metric: str) -> list[str]:
         top = means.idxmax()
         for _, r in cell[cell["a"] == top].sort_values("b").iterrows():
             rows.append([condition, size_label(size), f"{top} − {r['b']}", fmt_difference(r)])
-    return lines + table(["condition", "train images", "best − other", "difference"], rows)
+    return [*lines, *table(["condition", "train images", "best − other", "difference"], rows), ""]
 
 
 def k_by_method(summary: pd.DataFrame, metric: str, title: str) -> list[str]:
@@ -159,7 +155,7 @@ def k_by_method(summary: pd.DataFrame, metric: str, title: str) -> list[str]:
             + [_cell(part, metric, k=k, method=m) for m in methods]
             for k in sorted(part["k"].unique())
         ]
-        lines += table(["k \\ method", *methods], rows)
+        lines += [*table(["k \\ method", *methods], rows), ""]
     return lines
 
 
@@ -202,7 +198,7 @@ def fit_lines(
         )
     header = ["condition", "option", "label noise", "b", "c", "a", "rmse", "R²", "runs (seeds)"]
     header.append("bootstrap draws failed")
-    return lines + table(header, rows)
+    return [*lines, *table(header, rows), ""]
 
 
 def _failed(curve: CurveFit) -> str:
@@ -259,7 +255,7 @@ def tax_lines(tax: pd.DataFrame, reference: Hashable | None, label_noise: dict) 
                 mult.append("∞ (never reached)")
                 worth.append("0")
         rows.append([curve[0], curve[1], label_noise.get(curve, "–"), *mult, *worth])
-    return lines + table(header, rows)
+    return [*lines, *table(header, rows), ""]
 
 
 def budget_lines(budget: pd.DataFrame, metric: str) -> list[str]:
@@ -287,7 +283,7 @@ def budget_lines(budget: pd.DataFrame, metric: str) -> list[str]:
                 r = by_option.loc[o]
                 cells.append(f"{fmt(r['mean'], r['std'], int(r['n']))}, {r['images']:,.0f} img")
             rows.append([condition, f"${amount:,.2f}", *cells, str(group["best"].iloc[0])])
-        lines += table(["condition", "budget", *options, "best"], rows)
+        lines += [*table(["condition", "budget", *options, "best"], rows), ""]
     return lines
 
 
@@ -312,7 +308,7 @@ def runs_per_cell(summary: pd.DataFrame, missing_per_cell: dict) -> list[str]:
             total += missing_per_cell.get((condition, option, s), 0)
             cells.append(f"{int(r['n_runs'])}/{int(total)}")
         rows.append([condition, option, *cells])
-    return lines + table(["condition", "option", *[size_label(s) for s in sizes]], rows)
+    return [*lines, *table(["condition", "option", *[size_label(s) for s in sizes]], rows), ""]
 
 
 def failed_lines(runs: pd.DataFrame) -> list[str]:

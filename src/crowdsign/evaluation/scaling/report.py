@@ -12,6 +12,7 @@ import logging
 import math
 import shutil
 from collections.abc import Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from crowdsign.evaluation.scaling.fit import CurveFit, fit_curves, noise_tax_tab
 from crowdsign.evaluation.scaling.paired import paired_table
 from crowdsign.evaluation.scaling.plots import plot_cost, plot_heatmap, plot_learning_curves
 from crowdsign.evaluation.scaling.summary import CELL, add_labels, fmt, summarize
-from crowdsign.training.tensorboard import RunLogger
+from crowdsign.runtime.tensorboard import RunLogger
 
 log = logging.getLogger(__name__)
 CURVE = ["condition", "option"]
@@ -81,66 +82,18 @@ def write_scaling_report(
     summary = summarize(runs)
     summary.to_csv(out / "summary.csv", index=False)
     done = runs[(runs["status"] == "done") & runs["size"].notna()] if not runs.empty else runs
-
-    fits: dict[Hashable, CurveFit] = {}
-    tax = pd.DataFrame()
-    reference = None
-    noise_of: dict[Hashable, str] = {}
+    tables = _Tables(metric=metric, fit_min_size=fit_min_size)
     if not done.empty:
-        fits = fit_curves(
-            done, CURVE, metric=metric, n_boot=n_boot, seed=seed, min_size=fit_min_size
-        )
-        noise_of = _label_noise(done)
-        reference = clean_reference(done, fits, clean_max_noise)
-        if reference is not None:
-            sizes = sorted(done["size"].unique())
-            at = sorted({sizes[len(sizes) // 2], sizes[-1]})
-            k_of = {key: _first_k(group) for key, group in done.groupby(CURVE)}
-            tax = noise_tax_table(fits, reference, at, k_of)
-    paired = paired_table(done, metric) if not done.empty else paired_table(runs, metric)
-    paired.to_csv(out / "paired.csv", index=False)
-    _fits_frame(fits).to_csv(out / "fits.csv", index=False)
-    _tax_frame(tax).to_csv(out / "noise_tax.csv", index=False)
-    budget = (
-        budget_table(
+        tables.fit(done, n_boot=n_boot, seed=seed, clean_max_noise=clean_max_noise)
+    tables.paired = paired_table(done, metric) if not done.empty else paired_table(runs, metric)
+    if not done.empty:
+        tables.budget = budget_table(
             done, condition=["condition"], option=["option"], metric=metric, budgets=budgets
         )
-        if not done.empty
-        else pd.DataFrame()
-    )
-    budget.to_csv(out / "budget.csv", index=False)
-
-    figures = []
-    if not summary.empty and (summary["n_runs"] > 0).any():
-        plotted = summary[summary["n_runs"] > 0]
-        figures = [
-            plot_learning_curves(plotted, fits, metric, out / "learning_curves.png"),
-            plot_heatmap(plotted, metric, out / "heatmap.png"),
-            plot_cost(plotted, metric, out / "cost.png"),
-        ]
+    tables.write_csv(out)
+    figures = _figures(summary, tables, out)
     write_hparams(done, out / "tb")
-
-    # the sweep dir by name only: a committed report must not carry a machine's paths
-    lines = [f"# Scaling study: {sweep.root.name}", ""]
-    lines += md.status_lines(sweep, runs)
-    lines += [
-        f"- y: {metric} on the test split against truth; error = 1 − {metric}",
-        "- every number: mean ± std over seeds (runs that went in)",
-        "",
-    ]
-    if not summary.empty:
-        title = "Test accuracy" if metric == "test/accuracy" else metric
-        lines += md.volume_by_noise(summary, metric, title)
-        lines += md.volume_by_noise(summary, "test/stop_recall", "Stop-sign recall")
-        lines += md.volume_by_option(summary, metric, title, done)
-        lines += md.k_by_method(summary, metric, title)
-    lines += md.paired_lines(paired, metric)
-    lines += md.fit_lines(fits, noise_of, fit_min_size)
-    lines += md.tax_lines(tax, reference, noise_of)
-    lines += md.budget_lines(budget, metric)
-    lines += md.runs_per_cell(summary, _missing_per_cell(sweep, runs)) if not summary.empty else []
-    lines += md.failed_lines(runs)
-    lines += md.missing_lines(sweep, runs)
+    lines = _report_lines(sweep, runs, summary, done, tables)
     if figures:
         lines += ["## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figures] + [""]
     (out / "report.md").write_text("\n".join(lines))
@@ -156,6 +109,78 @@ def write_scaling_report(
         headline[f"best/{metric}"] = float(summary[f"{metric}_mean"].max())
     log.info("scaling report: %s", out / "report.md")
     return headline
+
+
+@dataclass
+class _Tables:
+    """The report's computed tables (empty until computed)."""
+
+    metric: str
+    fit_min_size: int
+    fits: dict[Hashable, CurveFit] = field(default_factory=dict)
+    tax: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reference: Hashable | None = None
+    noise_of: dict[Hashable, str] = field(default_factory=dict)
+    paired: pd.DataFrame = field(default_factory=pd.DataFrame)
+    budget: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def fit(self, done: pd.DataFrame, *, n_boot: int, seed: int, clean_max_noise: float) -> None:
+        """Learning curves per condition and the noise tax against the cleanest curve."""
+        self.fits = fit_curves(
+            done, CURVE, metric=self.metric, n_boot=n_boot, seed=seed, min_size=self.fit_min_size
+        )
+        self.noise_of = _label_noise(done)
+        self.reference = clean_reference(done, self.fits, clean_max_noise)
+        if self.reference is not None:
+            sizes = sorted(done["size"].unique())
+            at = sorted({sizes[len(sizes) // 2], sizes[-1]})
+            k_of = {key: _first_k(group) for key, group in done.groupby(CURVE)}
+            self.tax = noise_tax_table(self.fits, self.reference, at, k_of)
+
+    def write_csv(self, out: Path) -> None:
+        self.paired.to_csv(out / "paired.csv", index=False)
+        _fits_frame(self.fits).to_csv(out / "fits.csv", index=False)
+        _tax_frame(self.tax).to_csv(out / "noise_tax.csv", index=False)
+        self.budget.to_csv(out / "budget.csv", index=False)
+
+
+def _figures(summary: pd.DataFrame, tables: _Tables, out: Path) -> list[Path]:
+    if summary.empty or not (summary["n_runs"] > 0).any():
+        return []
+    plotted, metric = summary[summary["n_runs"] > 0], tables.metric
+    return [
+        plot_learning_curves(plotted, tables.fits, metric, out / "learning_curves.png"),
+        plot_heatmap(plotted, metric, out / "heatmap.png"),
+        plot_cost(plotted, metric, out / "cost.png"),
+    ]
+
+
+def _report_lines(
+    sweep: Sweep, runs: pd.DataFrame, summary: pd.DataFrame, done: pd.DataFrame, tables: _Tables
+) -> list[str]:
+    metric = tables.metric
+    # the sweep dir by name only: a committed report must not carry a machine's paths
+    lines = [f"# Scaling study: {sweep.root.name}", ""]
+    lines += md.status_lines(sweep, runs)
+    lines += [
+        f"- y: {metric} on the test split against truth; error = 1 − {metric}",
+        "- every number: mean ± std over seeds (runs that went in)",
+        "",
+    ]
+    if not summary.empty:
+        title = "Test accuracy" if metric == "test/accuracy" else metric
+        lines += md.volume_by_noise(summary, metric, title)
+        lines += md.volume_by_noise(summary, "test/stop_recall", "Stop-sign recall")
+        lines += md.volume_by_option(summary, metric, title, done)
+        lines += md.k_by_method(summary, metric, title)
+    lines += md.paired_lines(tables.paired, metric)
+    lines += md.fit_lines(tables.fits, tables.noise_of, tables.fit_min_size)
+    lines += md.tax_lines(tables.tax, tables.reference, tables.noise_of)
+    lines += md.budget_lines(tables.budget, metric)
+    lines += md.runs_per_cell(summary, _missing_per_cell(sweep, runs)) if not summary.empty else []
+    lines += md.failed_lines(runs)
+    lines += md.missing_lines(sweep, runs)
+    return lines
 
 
 def clean_reference(

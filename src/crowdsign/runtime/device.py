@@ -1,15 +1,30 @@
-"""Device, precision, threads and seeds from the trainer config."""
+"""Where and how a model runs: device, precision, threads and seeds from the trainer config."""
 
 from __future__ import annotations
 
+import contextlib
 import random
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from crowdsign.errors import ConfigError
-from crowdsign.training.loop import Precision
-from crowdsign.training.packing import share_machine
+from crowdsign.runtime.packing import share_machine
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Where and how the model runs."""
+
+    device: torch.device
+    autocast_dtype: torch.dtype | None  # None: fp32
+    channels_last: bool
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
 
 def resolve_device(name: str) -> torch.device:

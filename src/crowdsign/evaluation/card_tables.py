@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from crowdsign.markdown import table
+
 US_FEDERAL_MINIMUM = 7.25  # USD per hour, CostModel's default fair wage
 
 
@@ -111,15 +113,10 @@ def robustness_section(rows: list[dict[str, str]], markdown: str | None) -> list
         f"{n} test images under {families} corruptions × severities "
         f"{', '.join(sorted({r['severity'] for r in cells}))} (full tables: robustness.md)."
     )
-    lines += ["", "| condition | accuracy | stop recall |", "|---|---:|---:|"]
-    if clean:
-        lines.append("| clean | {} | {} |".format(*summary(clean)))
-    lines.append("| **all corruptions (mean)** | {} | {} |".format(*summary(cells)))
+    rows = [["clean", *summary(clean)]] if clean else []
+    rows.append(["**all corruptions (mean)**", *summary(cells)])
     for group in dict.fromkeys(r["group"] for r in cells):
-        lines.append(
-            f"| {group} | " + " | ".join(summary([r for r in cells if r["group"] == group])) + " |"
-        )
+        rows.append([group, *summary([r for r in cells if r["group"] == group])])
     for sev in sorted({r["severity"] for r in cells}, key=int):
-        mine = [r for r in cells if r["severity"] == sev]
-        lines.append(f"| severity {sev} | " + " | ".join(summary(mine)) + " |")
-    return lines
+        rows.append([f"severity {sev}", *summary([r for r in cells if r["severity"] == sev])])
+    return [*lines, "", *table(["condition", "accuracy", "stop recall"], rows)]

@@ -11,7 +11,7 @@ from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
-from crowdsign.evaluation.report import confusion_figure
+from crowdsign.runtime.figures import confusion_figure
 
 
 class RunLogger:

@@ -18,16 +18,16 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 import crowdsign
+from crowdsign.runtime.run_dir import RunDir
 
-VERSION_FILE = "run_version.json"
 # keys whose value does not change a run's result
 IGNORED = (
     "paths",
     "resume",
     "data.cache_dir",
-    "data.workers",
+    "data.decode_workers",
     "trainer.progress",
-    "trainer.num_workers",
+    "trainer.loader_workers",
     "trainer.threads",
     "trainer.log_every",
 )
@@ -64,14 +64,13 @@ def current_version(cfg: DictConfig | dict[str, Any]) -> dict[str, str]:
 
 
 def write_version(run_dir: Path, version: dict[str, str]) -> None:
-    (Path(run_dir) / VERSION_FILE).write_text(json.dumps(version, indent=2))
+    RunDir.write_json(RunDir(run_dir).version, version)
 
 
 def stale_reason(run_dir: Path, version: dict[str, str]) -> str | None:
     """Why a finished run in ``run_dir`` cannot stand for ``version`` (None: it can)."""
-    path = Path(run_dir) / VERSION_FILE
     try:
-        stored = json.loads(path.read_text())
+        stored = RunDir.read_json(RunDir(run_dir).version)
     except (OSError, ValueError):
         return "no run_version.json (made before runs recorded their config and code)"
     changed = [k.removesuffix("_sha256") for k in version if stored.get(k) != version[k]]

@@ -17,7 +17,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from crowdsign.training.checkpoint import load_checkpoint
+from crowdsign.runtime.checkpoint import load_checkpoint
+from crowdsign.runtime.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +86,17 @@ def _json(path: Path, files: RunFiles) -> dict[str, Any]:
 
 
 def _read_checkpoint(files: RunFiles) -> None:
-    for name in ("best.pt", "last.pt"):
-        path = files.run_dir / "checkpoints" / name
+    run = RunDir(files.run_dir)
+    for path in (run.best, run.last):
+        rel = path.relative_to(run.root).as_posix()
         if not path.is_file():
             continue
         try:
             state = load_checkpoint(path)
         except ValueError as e:
-            files.missing.append(f"checkpoints/{name}: {e}")
+            files.missing.append(f"{rel}: {e}")
             continue
-        files.checkpoint = f"checkpoints/{name}"
+        files.checkpoint = rel
         files.config = state["config"] if isinstance(state["config"], dict) else {}
         files.class_names = [str(c) for c in state["class_names"]]
         files.epoch = int(state["epoch"])
@@ -102,27 +104,27 @@ def _read_checkpoint(files: RunFiles) -> None:
             v.numel() for k, v in state["model"].items() if not k.endswith(BN_BUFFERS)
         )
         return
-    files.missing.append("checkpoints/best.pt: absent")
-    hydra_cfg = files.run_dir / ".hydra" / "config.yaml"
+    files.missing.append(f"{run.best.relative_to(run.root).as_posix()}: absent")
+    hydra_cfg = run.hydra / "config.yaml"
     if hydra_cfg.is_file():  # unresolved: interpolations stay as text
         container = OmegaConf.to_container(OmegaConf.load(hydra_cfg), resolve=False)
         files.config = container if isinstance(container, dict) else {}
 
 
 def _read_robustness(files: RunFiles) -> None:
-    for folder in (files.run_dir, files.run_dir / "robustness"):
-        path = folder / "robustness.csv"
+    for folder in RunDir(files.run_dir).robustness_dirs():
+        path = folder.robustness_csv
         if path.is_file():
             with path.open(newline="", encoding="utf-8") as f:
                 files.robustness = list(csv.DictReader(f))
             return
-        if (folder / "robustness.md").is_file():
-            files.robustness_md = (folder / "robustness.md").read_text(encoding="utf-8")
+        if folder.robustness_md.is_file():
+            files.robustness_md = folder.robustness_md.read_text(encoding="utf-8")
             return
 
 
 def read_run(run_dir: Path) -> RunFiles:
-    """Everything :func:`crowdsign.inference.model_card.write_model_card` needs from a run.
+    """Everything :func:`crowdsign.evaluation.model_card.write_model_card` needs from a run.
 
     Raises:
         FileNotFoundError: ``run_dir`` is not a directory.
@@ -138,12 +140,12 @@ def read_run(run_dir: Path) -> RunFiles:
             f"{run_dir} holds no checkpoints/best.pt (or last.pt) and no .hydra/config.yaml: "
             "not a training run directory"
         )
-    files.metrics = _json(run_dir / "metrics.json", files)
-    files.report = _json(run_dir / "report.json", files)
-    crowd = run_dir / "crowd"
-    files.load_summary = _json(crowd / "load_summary.json", files)
-    files.targets = _json(crowd / "targets.json", files)
-    files.cost = _json(crowd / "cost.json", files)
+    run = RunDir(run_dir)
+    files.metrics = _json(run.metrics, files)
+    files.report = _json(run.report_json, files)
+    files.load_summary = _json(run.crowd / "load_summary.json", files)
+    files.targets = _json(run.crowd / "targets.json", files)
+    files.cost = _json(run.cost, files)
     if not files.class_names:
         files.class_names = [str(c) for c in files.metrics.get("class_names", [])]
     _read_robustness(files)

@@ -1,4 +1,5 @@
-"""Score a model on an ImageSet against truth."""
+"""Batched prediction and scoring of a model on an ImageSet: the primitives training (model
+selection, calibration, the test score) and evaluation share."""
 
 from __future__ import annotations
 
@@ -8,8 +9,41 @@ from torch import nn
 
 from crowdsign.augment import Preset
 from crowdsign.data.imageset import ImageSet
-from crowdsign.evaluation.metrics import classification_metrics
-from crowdsign.training.loop import Precision, predict_proba
+from crowdsign.models.inputs import hwc_to_chw, to_model_input
+from crowdsign.runtime.device import Precision
+from crowdsign.runtime.metrics import classification_metrics
+
+
+@torch.no_grad()
+def predict_proba(
+    model: nn.Module,
+    images: np.ndarray,
+    *,
+    precision: Precision,
+    batch_size: int,
+    transform: Preset | None = None,
+    limit_batches: int = 0,
+) -> torch.Tensor:
+    """``(N, C)`` float32 class probabilities for ``(N, H, W, 3)`` uint8 images, on the CPU.
+
+    ``transform`` (the eval preset) is applied per image only when given; cached images that
+    already have the model's size need none.
+    """
+    model.eval()
+    out = []
+    for b, start in enumerate(range(0, len(images), batch_size)):
+        if limit_batches and b >= limit_batches:
+            break
+        chunk = np.asarray(images[start : start + batch_size])
+        if transform is not None:
+            chunk = np.stack([transform(im) for im in chunk])
+        x = to_model_input(
+            hwc_to_chw(chunk), device=precision.device, channels_last=precision.channels_last
+        )
+        with precision.autocast():
+            logits = model(x)
+        out.append(logits.float().softmax(1).cpu())
+    return torch.cat(out) if out else torch.empty(0, 0)
 
 
 def evaluate_split(

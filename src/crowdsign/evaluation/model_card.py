@@ -1,8 +1,8 @@
 """``write_model_card(run_dir)``: the run's facts as ``model_card.md``, next to its checkpoints.
 
-Every statement is read from the run's files (see :mod:`crowdsign.inference.run_files`) or
+Every statement is read from the run's files (see :mod:`crowdsign.runtime.run_files`) or
 derived from its config; a section whose file is absent says so in one line. The cost and
-robustness tables come from :mod:`crowdsign.inference.card_tables`.
+robustness tables come from :mod:`crowdsign.evaluation.card_tables`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from crowdsign.inference.card_tables import cost_section, robustness_section
+from crowdsign.evaluation.card_tables import cost_section, robustness_section
 from crowdsign.inference.model import stop_indices
-from crowdsign.inference.run_files import RunFiles, read_run
+from crowdsign.markdown import table
+from crowdsign.runtime.run_files import RunFiles, read_run
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ def _data(run: RunFiles) -> list[str]:
         ("validation", history[-1].get("val/n")),
         ("test", run.report.get("metrics", {}).get("n")),
     ]
-    lines += ["", "| split | images |", "|---|---:|"]
-    lines += [f"| {name} | {_fmt(int(n) if n is not None else None)} |" for name, n in sizes]
+    rows = [[name, _fmt(int(n) if n is not None else None)] for name, n in sizes]
+    lines += ["", *table(["split", "images"], rows)]
     confusion, names = run.report.get("confusion"), run.report.get("class_names", [])
     if confusion and len(names) == len(confusion):
         counts = ", ".join(f"{c} {sum(row)}" for c, row in zip(names, confusion, strict=True))
@@ -152,7 +153,7 @@ def _labels(run: RunFiles) -> list[str]:
     estimator = _short((run.get("aggregate.estimator") or {}).get("_target_"))
     items.append(
         f"Aggregation: {t.get('aggregator', estimator)}, "
-        f"{run.get('aggregate.target', '?')} targets."
+        f"{run.get('robust.target') or run.get('aggregate.target', '?')} targets."
     )
     noise = t.get("target_noise_vs_truth") if t else None
     items.append(
@@ -176,7 +177,7 @@ def _training(run: RunFiles) -> list[str]:
         ("schedule", _call(run.get("optim.scheduler"))),
         ("epochs × batch size", f"{trainer.get('epochs')} × {trainer.get('batch_size')}"),
         ("max steps", trainer.get("max_steps") or None),
-        ("label smoothing", trainer.get("label_smoothing")),
+        ("label smoothing", run.get("robust.label_smoothing", trainer.get("label_smoothing"))),
         ("augmentation", f"preset {run.get('augment.preset')}, hflip {run.get('augment.hflip')}"),
         ("precision", trainer.get("precision")),
         ("device", run.metrics.get("device")),
@@ -190,8 +191,8 @@ def _training(run: RunFiles) -> list[str]:
         ),
         ("git commit", run.metrics.get("git_sha")),
     ]
-    lines = ["## Training setup", "", "| | |", "|---|---|"]
-    return lines + [f"| {name} | {value} |" for name, value in rows if value not in (None, "")]
+    shown = [[name, value] for name, value in rows if value not in (None, "")]
+    return ["## Training setup", "", *table(["", ""], shown, align="ll")]
 
 
 def _selection(record: Any) -> str | None:
@@ -223,21 +224,16 @@ def _metrics(run: RunFiles) -> list[str]:
         f"Best checkpoint on the test split ({_fmt(int(n) if n else None)} images), scored "
         f"against truth; one training run (seed {run.get('seed')}), so no spread over seeds."
     )
-    lines += ["", "| metric | value |", "|---|---:|"]
-    lines += [
-        f"| {label} | {_fmt(metrics[k])}{_interval(metrics, k)} |"
+    rows = [
+        [label, f"{_fmt(metrics[k])}{_interval(metrics, k)}"]
         for k, label in METRICS
         if k in metrics
     ]
+    lines += ["", *table(["metric", "value"], rows)]
     confusion, names = run.report.get("confusion"), run.report.get("class_names", [])
     if confusion and len(names) == len(confusion) <= 10:
         lines += ["", "Confusion (rows: truth, columns: prediction):", ""]
-        lines.append("| | " + " | ".join(names) + " |")
-        lines.append("|---|" + "---:|" * len(names))
-        lines += [
-            f"| {n} | " + " | ".join(map(str, r)) + " |"
-            for n, r in zip(names, confusion, strict=True)
-        ]
+        lines += table(["", *names], [[n, *r] for n, r in zip(names, confusion, strict=True)])
     return lines
 
 
