@@ -66,7 +66,15 @@ def _next(project, *extra):
 
 def test_next_batch_files(make_cfg, project, tmp_path, capsys):
     cfg = make_cfg(
-        "label", _next(project, "budget.dollars=3", "batch.size=5", "batch.url_prefix=https://b/")
+        "label",
+        # no calibration start: the unanswered images come first
+        _next(
+            project,
+            "budget.dollars=3",
+            "batch.size=5",
+            "batch.url_prefix=https://b/",
+            "strategy.explore=0",
+        ),
     )
     run_label(cfg)
     out = tmp_path / "run"
