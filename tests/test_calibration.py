@@ -64,3 +64,22 @@ def test_a_trained_checkpoint_carries_its_val_temperature_and_loads_with_it(smok
     x = (torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255 - 0.5) / 0.5
     with torch.no_grad():
         torch.testing.assert_close(loaded.model(x).softmax(1), (raw(x) / t).softmax(1))
+
+
+def test_fit_through_label_noise_recovers_the_temperature_noisy_labels_hide():
+    # a calibrated model (T = 1), scored against labels of which 15% were flipped at random
+    logits, labels = _overconfident(8000, 1.0, seed=1)
+    g = torch.Generator().manual_seed(2)
+    flip = torch.rand(len(labels), generator=g) < 0.15
+    other = (labels + torch.randint(1, 5, labels.shape, generator=g)) % 5
+    noisy = torch.where(flip, other, labels)
+    naive = fit_temperature(logits, noisy)
+    aware = fit_temperature(logits, noisy, noise=0.15)
+    assert naive > 1.3  # the crowd's mistakes read as over-confidence
+    assert abs(aware - 1.0) < 0.1
+    names = [str(i) for i in range(5)]
+    ece_naive = classification_metrics((logits / naive).softmax(1), labels, names)[0]["ece"]
+    ece_aware = classification_metrics((logits / aware).softmax(1), labels, names)[0]["ece"]
+    assert ece_aware < 0.03 < ece_naive
+    with pytest.raises(ValueError, match="noise"):
+        fit_temperature(logits, noisy, noise=0.9)

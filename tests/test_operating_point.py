@@ -30,11 +30,22 @@ def test_largest_threshold_reaching_the_target_recall():
         choose_threshold(p, y, 1.5)
 
 
-def test_training_stores_the_threshold_and_export_carries_it(smoke_run, make_cfg):
+def test_crowd_labels_set_no_threshold(smoke_run):
+    # the crowd's "stop"s include non-stops: a recall on them would drag the threshold to ~0
+    cfg, metrics = smoke_run
+    assert cfg.trainer.selection.value == "crowd" and cfg.trainer.target_recall > 0
+    assert "val/threshold" not in metrics
+    state = load_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "best.pt")
+    assert "threshold" not in state
+
+
+def test_truth_selection_stores_the_threshold_and_export_carries_it(make_cfg):
     from crowdsign.inference.export import onnx_metadata
     from crowdsign.inference.model import load_model
+    from crowdsign.pipeline import train
 
-    cfg, metrics = smoke_run
+    cfg = make_cfg("train", ["debug=smoke", "trainer.epochs=1", "trainer.selection=truth"])
+    metrics = train(cfg)
     out = Path(cfg.paths.output_dir)
     state = load_checkpoint(out / "checkpoints" / "best.pt")
     assert state["threshold"] == metrics["val/threshold"]

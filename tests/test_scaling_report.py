@@ -16,7 +16,7 @@ from crowdsign.evaluation.scaling.collect import (
     collect,
     method_label,
     planned_jobs,
-    read_run,
+    run_row,
     variant_of,
 )
 from crowdsign.evaluation.scaling.report import write_hparams
@@ -321,4 +321,4 @@ def test_the_method_reads_robust_keys_of_new_and_old_runs(tmp_path, config):
     (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(["seed=0"]))
     hydra = {"hydra": {"runtime": {"choices": {"aggregate": "mv"}}}}
     (run / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(hydra))
-    assert read_run(run, tmp_path)["method"] == "mv/soft/ls=0.1"
+    assert run_row(run, tmp_path)["method"] == "mv/soft/ls=0.1"

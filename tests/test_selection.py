@@ -54,6 +54,10 @@ def test_crowd_selection_scores_against_aggregated_val_answers_not_truth():
     assert (sel.labels != val.truth).any()  # 30% noise, k=3: some vote is wrong
     assert sel.cost == pytest.approx(600 * 0.01 * 1.2)  # reward 0.01 + 20% fee per answer
     assert "no truth" in sel.record()["note"]
+    # the labels' noise, estimated from the answers alone, is near the measured one
+    wrong = float((sel.labels != val.truth).mean())
+    assert 0.0 < sel.label_noise < 0.5 and abs(sel.label_noise - wrong) < 0.1
+    assert sel.record()["label_noise"] == sel.label_noise
 
 
 def test_gold_selection_is_a_stratified_priced_subset_with_truth():

@@ -50,6 +50,8 @@ def _on_step(cfg: DictConfig, fitting: Fitting, progress: Progress, logger: RunL
 
     def on_step(step: int, loss: torch.Tensor, images: torch.Tensor) -> None:
         progress.global_step += 1
+        if fitting.ema is not None:
+            fitting.ema.update(fitting.model)
         if progress.global_step % cfg.trainer.log_every == 0:
             lr = fitting.optimizer.param_groups[0]["lr"]
             logger.scalars({"train/loss_step": loss.item(), "lr": lr}, progress.global_step)
@@ -125,6 +127,11 @@ def _checkpoint(
         "class_names": list(ctx.class_names),
         "torch_rng": torch.get_rng_state(),
     }
+    if fitting.ema is not None:  # "model" is the average; resume needs the trained weights too
+        state.update(
+            model=fitting.eval_model.state_dict(), trained_model=fitting.model.state_dict()
+        )
+        state["ema"] = fitting.ema.state_dict()
     if val["balanced_accuracy"] > progress.best:
         progress.best = state["best_metric"] = val["balanced_accuracy"]
         # drawn on improvement only: a figure every epoch costs ~30% of a small run
@@ -144,7 +151,7 @@ def run_epochs(cfg: DictConfig, fitting: Fitting, progress: Progress, ctx: Epoch
         stats = _train_epoch(cfg, fitting, progress, ctx, epoch)
         # every rank scores val (cheap, identical weights) so all agree on "best"
         val, confusion, _ = evaluate_split(
-            fitting.model,
+            fitting.eval_model,
             ctx.selection.images,
             precision=ctx.precision,
             batch_size=cfg.trainer.eval_batch_size,
@@ -182,6 +189,7 @@ def score_best(cfg: DictConfig, fitting: Fitting, splits: Splits, ctx: EpochCont
         preset=fitting.eval_in,
         precision=ctx.precision,
         batch_size=cfg.trainer.eval_batch_size,
+        label_noise=ctx.selection.label_noise,
     )
     test, confusion, test_probs = evaluate_split(
         scaled,

@@ -27,6 +27,7 @@ from crowdsign.training.batches import AugmentedImages, EpochSampler
 from crowdsign.training.crowd_training import build_crowd_loss, worker_param_groups
 from crowdsign.training.device_batches import DeviceBatches, device_batches
 from crowdsign.training.distributed import DistInfo
+from crowdsign.training.ema import WeightAverage, weight_average
 from crowdsign.training.targets import Targets
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,12 @@ class Fitting:
     class_weights: torch.Tensor | None
     eval_in: Preset  # the eval preset: validation, calibration and test see images through it
     max_steps: int | None
+    ema: WeightAverage | None = None  # trainer.ema_decay > 0: the average of the weights
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """What is validated and shipped: the weight average when there is one."""
+        return self.model if self.ema is None else self.ema.module
 
 
 def build_fitting(
@@ -178,6 +185,7 @@ def build_fitting(
         class_weights,
         eval_in,
         max_steps,
+        weight_average(model, cfg.trainer.ema_decay),
     )
 
 
@@ -197,7 +205,9 @@ def resume(cfg: DictConfig, fitting: Fitting, run: RunDir, device: torch.device)
         return Progress()
     state = load_checkpoint(run.last, map_location=device)
     _check_resumable(state["config"], cfg)
-    fitting.model.load_state_dict(state["model"])
+    fitting.model.load_state_dict(state["trained_model"] if fitting.ema else state["model"])
+    if fitting.ema is not None:
+        fitting.ema.load_state_dict(state["ema"])
     fitting.optimizer.load_state_dict(state["optimizer"])
     fitting.scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(state["torch_rng"])

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 
+from crowdsign.crowd.aggregate.dawid_skene import OneCoinDawidSkene
 from crowdsign.crowd.answers import CrowdLabels
 from crowdsign.crowd.cost import as_cost_model, price
 from crowdsign.crowd.truth import true_labels
@@ -59,6 +60,9 @@ class SelectionSet:
     by: str
     answers: int = 0
     cost: float | None = None
+    # estimated share of wrong labels (crowd only: 1 − the one-coin Dawid–Skene posterior of
+    # each label, averaged); calibration fits the temperature through this noise
+    label_noise: float = 0.0
 
     def record(self) -> dict[str, Any]:
         """What ``metrics.json`` and the model card say about the selection."""
@@ -67,6 +71,7 @@ class SelectionSet:
             "images": len(self.images),
             "answers": self.answers,
             "cost": self.cost,
+            "label_noise": self.label_noise,
             "note": NOTES[self.by],
         }
 
@@ -142,13 +147,26 @@ def selection_set(
     targets = aggregate_targets(val, val_crowd, make_estimator(), val_crowd.gold)
     answered = val.subset(np.flatnonzero(targets.answered))
     cost = price(val_crowd.answers, as_cost_model(val_crowd.cost)).total
+    labels = targets.hard[targets.answered]
     return SelectionSet(
         answered,
-        targets.hard[targets.answered],
+        labels,
         "crowd",
         answers=len(val_crowd.answers),
         cost=cost,
+        label_noise=estimated_label_noise(val, val_crowd, targets.answered, labels),
     )
+
+
+def estimated_label_noise(
+    val: ImageSet, val_crowd: CrowdLabels, answered: np.ndarray, labels: np.ndarray
+) -> float:
+    """1 − the mean one-coin Dawid–Skene posterior of ``labels`` (the aggregated labels of the
+    ``answered`` images): how often the selection labels are wrong, estimated from the answers
+    alone (whatever aggregator made the labels)."""
+    ds = aggregate_targets(val, val_crowd, OneCoinDawidSkene(), val_crowd.gold)
+    right = ds.soft[answered][np.arange(len(labels)), labels]
+    return float(np.clip(1.0 - right.mean(), 0.0, 0.5)) if len(labels) else 0.0
 
 
 def _truth(val: ImageSet, what: str) -> np.ndarray:
