@@ -59,9 +59,10 @@ class Watch:
         self.inner, self.plans = inner, []
         self.settle, self.prior_accuracy = inner.settle, inner.prior_accuracy
         self.prior_strength, self.block_flagged = inner.prior_strength, inner.block_flagged
+        self.router = getattr(inner, "router", None)
 
-    def plan(self, a, n, *, can_ask, rng):
-        plan = self.inner.plan(a, n, can_ask=can_ask, rng=rng)
+    def plan(self, a, n, *, can_ask, rng, left=None):
+        plan = self.inner.plan(a, n, can_ask=can_ask, rng=rng, left=left)
         pos = pd.Index(a.tasks).get_indexer(plan["task"])
         self.plans.append((plan, a.settled[pos].copy(), set(a.flagged)))
         return plan
@@ -99,8 +100,8 @@ def test_flagged_spammer_never_routed_work():
     asked: list[tuple[set, pd.DataFrame]] = []
     real_ask = oracle.ask
 
-    def ask(plan, tasks, flagged=()):
-        got = real_ask(plan, tasks, flagged)
+    def ask(plan, tasks, flagged=(), router=None):
+        got = real_ask(plan, tasks, flagged, router)
         asked.append((set(flagged), got))
         return got
 

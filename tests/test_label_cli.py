@@ -66,7 +66,15 @@ def _next(project, *extra):
 
 def test_next_batch_files(make_cfg, project, tmp_path, capsys):
     cfg = make_cfg(
-        "label", _next(project, "budget.dollars=3", "batch.size=5", "batch.url_prefix=https://b/")
+        "label",
+        # no calibration start: the unanswered images come first
+        _next(
+            project,
+            "budget.dollars=3",
+            "batch.size=5",
+            "batch.url_prefix=https://b/",
+            "strategy.explore=0",
+        ),
     )
     run_label(cfg)
     out = tmp_path / "run"
@@ -146,6 +154,7 @@ def test_replay_outputs_and_truth_note(make_cfg, project, tmp_path):
     [
         (["budget.answers_per_task=0.5"], "below one answer per image"),
         (["mode=nonsense"], "mode='nonsense'"),
+        (["strategy.route=best"], "strategy.route='best'"),
     ],
 )
 def test_replay_errors_exit_2(make_cfg, project, capsys, extra, message):

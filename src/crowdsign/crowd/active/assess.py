@@ -45,6 +45,8 @@ class Assessment:
         settled: ``(T,)`` bool.
         n_answers: ``(T,)`` answers so far per image.
         skills: per worker (index worker id) estimated accuracy.
+        compared: per worker, answers on images someone else answered too (the evidence
+            behind ``skills``; the rest of ``skills`` is the prior).
         flagged: ids of workers flagged as spammer or adversarial.
         next_accuracy: accuracy assumed for the worker who answers next.
         model_weight: the weight the model's prediction got (0 without one).
@@ -61,6 +63,7 @@ class Assessment:
     flagged: frozenset
     next_accuracy: float
     model_weight: float
+    compared: pd.Series | None = None
 
     @property
     def p_top(self) -> np.ndarray:
@@ -78,11 +81,25 @@ def mutual_information(q: np.ndarray, accuracy: float) -> np.ndarray:
     return np.clip(h_y - h_y_given_c, 0.0, None)
 
 
+def expected_error_reduction(q: np.ndarray, accuracy: float) -> np.ndarray:
+    """``(T,)`` expected rise of ``max q`` after one more answer of a one-coin worker:
+    ``sum_y max_c q[c] P(y | c) - max q`` (the drop in the chance the label is wrong)."""
+    k = q.shape[1]
+    a = float(np.clip(accuracy, 1.0 / k, 1 - 1e-6))
+    off = (1 - a) / max(k - 1, 1)
+    joint_max = np.zeros(len(q))
+    for y in range(k):
+        like = np.full(k, off)
+        like[y] = a
+        joint_max += (q * like).max(1)
+    return np.clip(joint_max - q.max(1), 0.0, None)
+
+
 def _skills(
     codes, flagged: np.ndarray, prior_accuracy: float, strength: float, pooled: bool = False
-) -> np.ndarray:
-    """``(W,)`` worker accuracy: a one-coin Dawid–Skene fit on the images with two or more
-    answers (one answer alone says nothing about its worker), shrunk towards
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(W,)`` worker accuracy and ``(W,)`` compared answers: a one-coin Dawid–Skene fit on
+    the images with two or more answers (one answer alone says nothing about its worker), shrunk towards
     ``prior_accuracy`` by ``strength`` pseudo-answers; flagged workers at chance. With
     ``pooled`` the prior is the pool's mean fitted accuracy (unflagged workers, weighted by
     their compared answers): empirical Bayes, a sparse worker is pulled to the pool."""
@@ -109,7 +126,7 @@ def _skills(
         prior_accuracy = float(np.average(fit[~flagged], weights=n[~flagged] + 1e-9))
     a = (n * fit + strength * prior_accuracy) / (n + strength)
     a = np.clip(a, 1.0 / k, 0.995)
-    return np.where(flagged, 1.0 / k, a)
+    return np.where(flagged, 1.0 / k, a), n
 
 
 def _model_votes(
@@ -161,6 +178,7 @@ def assess(
     log_q = np.zeros((t, k))
     labels = np.zeros(t, dtype=np.int64)
     skills, flagged = pd.Series(dtype=float), frozenset()
+    compared = pd.Series(dtype=float)
     next_acc = prior_accuracy
     if len(answers):
         codes = encode(answers, tasks=tasks, labels=classes)
@@ -168,8 +186,9 @@ def assess(
         labels = estimator.hard_labels().cpu().numpy().astype(np.int64)
         report = worker_report(codes, estimator)
         is_flagged = report["flagged"].to_numpy(dtype=bool)
-        a = _skills(codes, is_flagged, prior_accuracy, prior_strength, pooled_prior)
+        a, n = _skills(codes, is_flagged, prior_accuracy, prior_strength, pooled_prior)
         skills = pd.Series(a, index=pd.Index(codes.worker_ids, name="worker"))
+        compared = pd.Series(n, index=skills.index)
         flagged = frozenset(codes.worker_ids[is_flagged].tolist())
         n_answers = np.bincount(codes.task.numpy(), minlength=t)
         aw = a[codes.worker.numpy()]
@@ -198,4 +217,5 @@ def assess(
         flagged=flagged,
         next_accuracy=next_acc,
         model_weight=weight,
+        compared=compared,
     )

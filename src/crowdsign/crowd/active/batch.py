@@ -116,7 +116,7 @@ def next_batch(
         model_probs=model_probs,
     )
     rng = np.random.default_rng(seed)
-    plan = strategy.plan(a, n, can_ask=np.ones(len(tasks), dtype=bool), rng=rng)
+    plan = strategy.plan(a, n, can_ask=np.ones(len(tasks), dtype=bool), rng=rng, left=left)
     if plan.empty:
         notes.append(
             f"nothing to ask: {int(a.settled.sum())} of {len(tasks)} images settled, the rest "

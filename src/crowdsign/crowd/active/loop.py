@@ -108,11 +108,16 @@ def run_loop(
     for mark in marks:
         while spent < mark:
             plan = strategy.plan(
-                a, min(batch_size, mark - spent), can_ask=oracle.can_ask(blocked(a)), rng=rng
+                a,
+                min(batch_size, mark - spent),
+                can_ask=oracle.can_ask(blocked(a)),
+                rng=rng,
+                left=marks[-1] - spent,
             )
             if plan.empty:
                 break
-            new = oracle.ask(plan, setup.tasks, blocked(a))
+            route = getattr(strategy, "router", None)
+            new = oracle.ask(plan, setup.tasks, blocked(a), route(a, rng) if route else None)
             if new.empty:
                 break
             answers = pd.concat([answers, new], ignore_index=True)

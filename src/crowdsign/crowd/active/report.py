@@ -20,8 +20,22 @@ def _money(v: float | None) -> str:
     return "unknown" if v is None or (isinstance(v, float) and math.isnan(v)) else f"${v:,.2f}"
 
 
+def route_to(a, answers: pd.DataFrame, tasks: pd.Series, top: int = 5) -> list[str]:
+    """Per image, up to ``top`` workers to offer it to (a qualification / allow-list): the
+    unflagged workers with the best estimated accuracy who have not answered it, best first."""
+    ranked = a.skills.drop(list(a.flagged), errors="ignore").sort_values(ascending=False)
+    ranked = ranked[ranked > 1.0 / max(len(a.classes), 2)]
+    done = answers.groupby("task")["worker"].agg(lambda w: set(map(str, w)))
+    out = []
+    for t in tasks:
+        seen = done.get(t, set())
+        out.append(";".join([str(w) for w in ranked.index if str(w) not in seen][:top]))
+    return out
+
+
 def write_next_batch(nb: NextBatch, answers: pd.DataFrame, out: Path, dollars: float) -> Path:
-    """``next_batch.csv`` (image, answers_wanted, why, ...), ``blocked_workers.csv``, ``plan.md``."""
+    """``next_batch.csv`` (image, answers_wanted, why, ..., ``exclude_workers``, ``route_to``),
+    ``blocked_workers.csv``, ``plan.md``."""
     a = nb.assessment
     who = answers.groupby("task")["worker"].agg(lambda w: ";".join(sorted(map(str, set(w)))))
     pos = pd.Index(a.tasks).get_indexer(nb.plan["task"])
@@ -35,6 +49,7 @@ def write_next_batch(nb: NextBatch, answers: pd.DataFrame, out: Path, dollars: f
             "p_label": nb.plan["p_top"].to_numpy(),
             "gain": nb.plan["gain"].to_numpy(),
             "exclude_workers": who.reindex(nb.plan["task"]).fillna("").to_numpy(),
+            "route_to": route_to(a, answers, nb.plan["task"]),
         }
     )
     path = out / "next_batch.csv"

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -36,6 +37,15 @@ def run_label(cfg: DictConfig) -> dict[str, Any]:
     if cfg.mode == "replay":
         return _replay(cfg, out)
     raise LabelError(f"mode={cfg.mode!r}: use mode=next (the next batch) or mode=replay")
+
+
+def _strategy(node: Any) -> Any:
+    """The configured strategy; a bad value (e.g. ``strategy.route``) is a LabelError."""
+    try:
+        return instantiate(node)
+    except InstantiationException as e:
+        cause = e.__cause__ if isinstance(e.__cause__, ValueError) else e
+        raise LabelError(str(cause).splitlines()[0]) from None
 
 
 def _model_probs(path: str, tasks: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -79,7 +89,7 @@ def _next(cfg: DictConfig, out: Path) -> dict[str, Any]:
         classes,
         crowd.answers,
         estimator=instantiate(cfg.aggregate.estimator),
-        strategy=instantiate(cfg.strategy),
+        strategy=_strategy(cfg.strategy),
         cost=cost,
         dollars=cfg.budget.dollars,
         size=cfg.batch.size,
@@ -113,7 +123,7 @@ def _replay(cfg: DictConfig, out: Path) -> dict[str, Any]:
     notes: list[str] = []
     tasks = np.asarray(pd.unique(export["task"]), dtype=object)
     truth = None if cfg.truth is None else read_truth(cfg.truth, tasks, notes)
-    strategy = instantiate(cfg.strategy)
+    strategy = _strategy(cfg.strategy)
     strategies = {"uniform": instantiate({"_target_": "crowdsign.crowd.active.UniformStrategy"})}
     if isinstance(strategy, AdaptiveStrategy):
         strategies = {"adaptive": strategy, **strategies}

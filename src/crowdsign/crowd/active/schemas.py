@@ -56,6 +56,8 @@ class AdaptiveStrategyConfig:
     pooled_prior: bool = False  # empirical Bayes: the prior is the pool's mean accuracy
     explore: float = 0.0  # share of images given early repeat answers (calibration overlap)
     explore_answers: int = 2  # answers each of those images gets during the first pass
+    route: str = "thompson"  # from whom: thompson | greedy | random (whoever comes first)
+    score: str = "information"  # value of one more answer: information | error (reduction)
 
 
 @dataclass
