@@ -158,6 +158,16 @@ def _add_model_votes(
     return weight
 
 
+def _add_answer_votes(log_q: np.ndarray, codes, skill: np.ndarray) -> None:
+    """Add each answer's one-coin log-likelihood (its worker right with ``skill``, otherwise
+    any other class alike) to its image's row of ``log_q`` ``(T, K)``, in place."""
+    k = log_q.shape[1]
+    aw = skill[codes.worker.numpy()]
+    right, wrong = np.log(aw), np.log((1 - aw) / max(k - 1, 1))
+    np.add.at(log_q, codes.task.numpy(), np.broadcast_to(wrong[:, None], (len(aw), k)))
+    np.add.at(log_q, (codes.task.numpy(), codes.label.numpy()), right - wrong)
+
+
 def assess(
     answers: pd.DataFrame,
     tasks: np.ndarray,
@@ -191,10 +201,7 @@ def assess(
         compared = pd.Series(n, index=skills.index)
         flagged = frozenset(codes.worker_ids[is_flagged].tolist())
         n_answers = np.bincount(codes.task.numpy(), minlength=t)
-        aw = a[codes.worker.numpy()]
-        right, wrong = np.log(aw), np.log((1 - aw) / max(k - 1, 1))
-        np.add.at(log_q, codes.task.numpy(), np.broadcast_to(wrong[:, None], (len(aw), k)))
-        np.add.at(log_q, (codes.task.numpy(), codes.label.numpy()), right - wrong)
+        _add_answer_votes(log_q, codes, a)
         good = ~is_flagged & (report["answers"].to_numpy() > 0)
         if good.any():
             next_acc = float(np.average(a[good], weights=report["answers"].to_numpy()[good]))
