@@ -116,7 +116,7 @@ def _checkpoint(
 ) -> None:
     """``last.pt`` every epoch; ``best.pt`` (and the confusion figure) when it improved."""
     state = {
-        "model": fitting.model.state_dict(),
+        "model": fitting.eval_model.state_dict(),  # the weight average when there is one
         "optimizer": fitting.optimizer.state_dict(),
         "scheduler": fitting.scheduler.state_dict(),
         "epoch": epoch + 1,
@@ -129,11 +129,8 @@ def _checkpoint(
     }
     if fitting.crowd_loss is not None:  # the workers' confusions and the EM's state
         state["crowd_loss"] = fitting.crowd_loss.state_dict()
-    if fitting.ema is not None:  # "model" is the average; resume needs the trained weights too
-        state.update(
-            model=fitting.eval_model.state_dict(), trained_model=fitting.model.state_dict()
-        )
-        state["ema"] = fitting.ema.state_dict()
+    if fitting.ema is not None:  # resume needs the trained weights and the average's state
+        state.update(trained_model=fitting.model.state_dict(), ema=fitting.ema.state_dict())
     if val["balanced_accuracy"] > progress.best:
         progress.best = state["best_metric"] = val["balanced_accuracy"]
         # drawn on improvement only: a figure every epoch costs ~30% of a small run

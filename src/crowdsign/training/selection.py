@@ -164,9 +164,12 @@ def estimated_label_noise(
     """1 − the mean one-coin Dawid–Skene posterior of ``labels`` (the aggregated labels of the
     ``answered`` images): how often the selection labels are wrong, estimated from the answers
     alone (whatever aggregator made the labels)."""
+    if not len(labels):
+        return 0.0
     ds = aggregate_targets(val, val_crowd, OneCoinDawidSkene(), val_crowd.gold)
     right = ds.soft[answered][np.arange(len(labels)), labels]
-    return float(np.clip(1.0 - right.mean(), 0.0, 0.5)) if len(labels) else 0.0
+    chance = 1.0 - 1.0 / max(val.num_classes, 2)  # labels this wrong say nothing
+    return float(np.clip(1.0 - right.mean(), 0.0, 0.9 * chance))
 
 
 def _truth(val: ImageSet, what: str) -> np.ndarray:
