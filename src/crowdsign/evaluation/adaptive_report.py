@@ -4,8 +4,10 @@
 
 Reads every run dir of the sweep (``metrics.json`` and ``acquire/acquire.json``) and writes
 ``<sweep_dir>/report/``: ``adaptive_runs.csv`` (one row per run), ``adaptive.csv`` (mean, std and
-run count per strategy × budget), ``adaptive.md`` (the table, and per budget whether adaptive
-is at least as accurate as uniform: "better" only beyond one std of the difference) and
+run count per strategy × budget), ``adaptive.md`` (the table, and per budget adaptive − uniform
+paired by seed — runs of one seed share the market of answers and the model's seed — with the
+std over seeds and a 95% t interval: "better"/"worse" only when the interval excludes 0, and
+whether the mean difference is beyond one std of the paired differences) and
 ``adaptive.png`` (test and label accuracy against dollars at the platform's pay and at the fair
 wage, mean ± std over seeds).
 """
@@ -23,6 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from crowdsign.errors import MissingInputError, exit_on_user_error  # noqa: E402
+from crowdsign.evaluation.scaling.paired import paired_difference  # noqa: E402
 from crowdsign.runtime.run_dir import RunDir  # noqa: E402
 
 NAMES = {"AdaptiveStrategy": "adaptive", "UniformStrategy": "uniform"}
@@ -59,7 +63,7 @@ def collect(sweep: Path) -> pd.DataFrame:
                 "label_accuracy": facts["label_accuracy"],
                 "test_accuracy": metrics["test/accuracy"],
                 "test_bal_acc": metrics["test/balanced_accuracy"],
-                "run": str(run.relative_to(sweep)),
+                "run": str(run.root.relative_to(sweep)),
             }
         )
     return pd.DataFrame(rows)
@@ -71,18 +75,27 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def verdicts(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Per budget: adaptive − uniform (mean), the std of that difference, and the verdict."""
-    s = summary.set_index(["strategy", "budget"])
+def verdicts(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per budget: adaptive − uniform paired by seed, its std over seeds, 95% t interval, verdict.
+
+    ``verdict`` is "better"/"worse" when the interval excludes 0, else "not resolved";
+    ``beyond_std`` says whether the mean difference is larger than one std of the differences.
+    """
     rows = []
-    for budget in sorted(summary["budget"].unique()):
-        if ("adaptive", budget) not in s.index or ("uniform", budget) not in s.index:
+    for budget in sorted(runs["budget"].unique()):
+        at = runs[runs["budget"] == budget]
+        a = at[at["strategy"] == "adaptive"].groupby("seed")[metric].mean()
+        u = at[at["strategy"] == "uniform"].groupby("seed")[metric].mean()
+        d = paired_difference(a, u)
+        if d["n"] == 0:
             continue
-        a, u = s.loc[("adaptive", budget)], s.loc[("uniform", budget)]
-        diff = a[metric] - u[metric]
-        spread = float(np.hypot(a[f"{metric}_std"], u[f"{metric}_std"]))
-        verdict = "better" if diff > spread else "worse" if diff < -spread else "within one std"
-        rows.append({"budget": budget, "difference": diff, "std": spread, "verdict": verdict})
+        verdict = "not resolved"
+        if d["resolved"]:
+            verdict = "better" if d["diff"] > 0 else "worse"
+        beyond = bool(np.isfinite(d["std"]) and abs(d["diff"]) > d["std"])
+        rows.append({"budget": budget, "difference": d["diff"], "std": d["std"], "lo": d["lo"],
+                     "hi": d["hi"], "seeds": d["n"], "verdict": verdict,
+                     "beyond_std": beyond})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -90,7 +103,7 @@ def _cell(mean: float, std: float) -> str:
     return f"{mean:.4f} ± {0.0 if np.isnan(std) else std:.4f}"
 
 
-def markdown(summary: pd.DataFrame) -> str:
+def markdown(summary: pd.DataFrame, runs: pd.DataFrame) -> str:
     lines = [
         "# Adaptive vs uniform labeling, trained models",
         "",
@@ -106,13 +119,16 @@ def markdown(summary: pd.DataFrame) -> str:
             f"{_cell(r.test_bal_acc, r.test_bal_acc_std)} | {r.runs} |"
         )
     for metric in ("test_accuracy", "label_accuracy"):
-        v = verdicts(summary, metric)
+        v = verdicts(runs, metric)
         if v.empty:
             continue
-        lines += ["", f"Adaptive − uniform, {metric} (std: of the difference, from both std):", ""]
-        lines += ["| budget | difference | std | verdict |", "|---:|---:|---:|---|"]
+        lines += ["", f"Adaptive − uniform, {metric}, paired by seed (std over seeds; 95% t "
+                  "interval; resolved when it excludes 0):", ""]  # fmt: skip
+        lines += ["| budget | seeds | difference | std | 95% interval | beyond one std | verdict |",
+                  "|---:|---:|---:|---:|---|---|---|"]  # fmt: skip
         lines += [
-            f"| {r.budget:g} | {r.difference:+.4f} | {r.std:.4f} | {r.verdict} |"
+            f"| {r.budget:g} | {r.seeds} | {r.difference:+.4f} | {r.std:.4f} | "
+            f"[{r.lo:+.4f}, {r.hi:+.4f}] | {'yes' if r.beyond_std else 'no'} | {r.verdict} |"
             for r in v.itertuples()
         ]
     return "\n".join(lines) + "\n"
@@ -141,16 +157,29 @@ def figure(summary: pd.DataFrame, path: Path) -> None:
 def report(sweep: Path) -> Path:
     runs = collect(sweep)
     if runs.empty:
-        raise SystemExit(f"{sweep}: no finished run with acquire/acquire.json")
+        raise MissingInputError(
+            f"{sweep}: no finished run with acquire/acquire.json; give the sweep dir of "
+            "`python train.py -m experiment=adaptive`"
+        )
     out = sweep / "report"
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(runs)
     runs.to_csv(out / "adaptive_runs.csv", index=False)
     summary.to_csv(out / "adaptive.csv", index=False)
-    (out / "adaptive.md").write_text(markdown(summary), encoding="utf-8")
+    (out / "adaptive.md").write_text(markdown(summary, runs), encoding="utf-8")
     figure(summary, out / "adaptive.png")
     return out
 
 
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    with exit_on_user_error():
+        if len(args) != 1:
+            raise MissingInputError(
+                "usage: python -m crowdsign.evaluation.adaptive_report <sweep_dir>"
+            )
+        print(report(Path(args[0])))
+
+
 if __name__ == "__main__":
-    print(report(Path(sys.argv[1])))
+    main()
