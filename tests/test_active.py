@@ -241,3 +241,23 @@ def test_assess_with_model_probabilities(make):
     assert with_model.model_weight > 0
     assert (with_model.p_top >= plain.p_top - 1e-9).all()
     assert with_model.gain.sum() < plain.gain.sum()
+
+
+def test_prior_alone_never_settles_an_image_its_answers_dispute():
+    # 60 images two workers agree are not_stop; on "x" they split. The class prior (60:1) makes
+    # q(not_stop | x) high, and the vote may call it not_stop, but half of its answers say stop:
+    # dynamic overlap keeps it open (a rare class would otherwise never get a second look).
+    tasks = np.array([f"t{i}" for i in range(60)] + ["x"], dtype=object)
+    rows = [(t, w, "not_stop") for t in tasks[:-1] for w in ("a", "b")]
+    rows += [("x", "a", "stop"), ("x", "b", "not_stop")]
+    answers = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    classes = np.array(["not_stop", "stop"], dtype=object)
+    a = assess(answers, tasks, classes, MajorityVote(), settle=0.9)
+    x = len(tasks) - 1
+    assert a.q[x].max() >= 0.9 and a.q[x].argmax() == a.labels[x]  # the old rule's "settled"
+    assert not a.settled[x]
+    assert a.settled[:x].all()  # agreeing answers do settle
+    one = answers[answers["task"] != "x"]
+    one = pd.concat([one, pd.DataFrame([("x", "a", "stop")], columns=one.columns)])
+    b = assess(one, tasks, classes, MajorityVote(), settle=0.9)
+    assert not b.settled[x]  # one answer saying stop, prior says not_stop: open

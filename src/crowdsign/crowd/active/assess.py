@@ -15,8 +15,13 @@ it agrees with the aggregate (ActiveLab's idea of weighing the model against the
 
 The expected gain of one more answer is the mutual information between that answer (from an
 average unflagged worker) and the image's class under ``q``: large for an image nobody agrees
-on, near zero once ``q`` is sure. An image is *settled* once it has an answer, ``max q`` reaches
-``settle`` and the aggregator's label is ``argmax q``.
+on, near zero once ``q`` is sure. An image is *settled* once ``max q`` reaches ``settle``, the
+aggregator's label is ``argmax q`` and a strict majority of its unflagged workers' answers say
+that label (dynamic overlap: an image whose answers disagree with its label stays open). The
+last condition matters where the class prior dominates ``q``: with a rare class (2.4% stop signs)
+the aggregator can call every image the common class, and ``q`` then "settles" an image one
+reliable worker called stop on the prior alone; an image answered only by flagged workers has
+no real answer yet and stays open too.
 """
 
 from __future__ import annotations
@@ -168,6 +173,15 @@ def _add_answer_votes(log_q: np.ndarray, codes, skill: np.ndarray) -> None:
     np.add.at(log_q, (codes.task.numpy(), codes.label.numpy()), right - wrong)
 
 
+def _majority_agrees(codes, labels: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool: a strict majority of each image's unflagged answers is its ``labels``."""
+    good = ~flagged[codes.worker.numpy()]
+    task = codes.task.numpy()[good]
+    agree = codes.label.numpy()[good] == labels[task]
+    total = np.bincount(task, minlength=codes.n_tasks)
+    return 2 * np.bincount(task[agree], minlength=codes.n_tasks) > total
+
+
 def assess(
     answers: pd.DataFrame,
     tasks: np.ndarray,
@@ -190,6 +204,7 @@ def assess(
     skills, flagged = pd.Series(dtype=float), frozenset()
     compared = pd.Series(dtype=float)
     next_acc = prior_accuracy
+    agrees = np.zeros(t, dtype=bool)
     if len(answers):
         codes = encode(answers, tasks=tasks, labels=classes)
         estimator.fit_codes(codes)
@@ -202,6 +217,7 @@ def assess(
         flagged = frozenset(codes.worker_ids[is_flagged].tolist())
         n_answers = np.bincount(codes.task.numpy(), minlength=t)
         _add_answer_votes(log_q, codes, a)
+        agrees = _majority_agrees(codes, labels, is_flagged)
         good = ~is_flagged & (report["answers"].to_numpy() > 0)
         if good.any():
             next_acc = float(np.average(a[good], weights=report["answers"].to_numpy()[good]))
@@ -211,7 +227,7 @@ def assess(
     weight = _add_model_votes(log_q, model_probs, labels, answered)
     q = np.exp(log_q - log_q.max(1, keepdims=True))
     q /= q.sum(1, keepdims=True)
-    settled = answered & (q.max(1) >= settle) & (q.argmax(1) == labels)
+    settled = answered & agrees & (q.max(1) >= settle) & (q.argmax(1) == labels)
     return Assessment(
         tasks=tasks,
         classes=classes,
