@@ -322,3 +322,28 @@ def test_the_method_reads_robust_keys_of_new_and_old_runs(tmp_path, config):
     hydra = {"hydra": {"runtime": {"choices": {"aggregate": "mv"}}}}
     (run / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(hydra))
     assert run_row(run, tmp_path)["method"] == "mv/soft/ls=0.1"
+
+
+def test_noise_tax_reference_is_the_plain_clean_recipe() -> None:
+    from crowdsign.evaluation.scaling.fit import CurveFit, PowerLaw
+    from crowdsign.evaluation.scaling.report import clean_reference
+
+    curves = [("clean 0", "k=1 ds/soft", 0.0), ("clean 0", "k=1 mv", 0.0),
+              ("clean 0", "k=1 mv/ls=0.1", 0.0), ("uniform 0.3", "k=1 mv", 0.3)]  # fmt: skip
+    done = pd.DataFrame(
+        [
+            {"condition": c, "option": o, "train/label_noise": z, "k": 1}
+            for c, o, z in curves
+            for _ in range(3)
+        ]
+    )
+    law = PowerLaw(1.0, 0.3, 0.0)
+    fits = {(c, o): CurveFit(law, np.zeros((0, 3)), 3, 3, [256.0]) for c, o, _ in curves}
+    assert clean_reference(done, fits, clean_max_noise=0.02) == ("clean 0", "k=1 mv")
+    # without a plain clean curve the least noisy robust one is used
+    fits_robust = {key: fit for key, fit in fits.items() if key != ("clean 0", "k=1 mv")}
+    keep = done["option"] != "k=1 mv"
+    assert (
+        clean_reference(done[keep | (done["condition"] != "clean 0")], fits_robust, 0.02)[0]
+        == "clean 0"
+    )

@@ -186,7 +186,8 @@ def _report_lines(
 def clean_reference(
     done: pd.DataFrame, fits: dict[Hashable, CurveFit], clean_max_noise: float
 ) -> Hashable | None:
-    """The noise tax's reference curve: the least noisy curve with a fit, cheapest k first.
+    """The noise tax's reference curve: the least noisy curve with a fit, cheapest k first,
+    then the plain recipe (an option without a ``/<robust>`` suffix) before robust ones.
 
     Clean means mean measured ``train/label_noise`` ≤ ``clean_max_noise``; if no curve is that
     clean, the least noisy one is used (and named in the report).
@@ -197,7 +198,9 @@ def clean_reference(
     if stats.empty:
         return None
     stats["clean"] = stats["noise"].fillna(np.inf) <= clean_max_noise
-    stats = stats.sort_values(["clean", "noise", "k", "runs"], ascending=[False, True, True, False])
+    stats["robust"] = ["/" in str(option) for _, option in stats.index]
+    order = ["clean", "noise", "k", "robust", "runs"]
+    stats = stats.sort_values(order, ascending=[False, True, True, True, False])
     return stats.index[0]
 
 
