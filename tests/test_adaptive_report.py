@@ -74,6 +74,7 @@ def test_report_writes_table_and_figure(tmp_path: Path) -> None:
     out = adaptive_report.report(_sweep(tmp_path))
     md = (out / "adaptive.md").read_text()
     assert "paired by seed" in md and "| 1 | 3 | +0.0510 |" in md
+    assert "test_bal_acc, paired by seed" in md  # the rare class's view too
     assert (out / "adaptive.png").stat().st_size > 0
     summary = pd.read_csv(out / "adaptive.csv")
     assert set(summary["runs"]) == {3}

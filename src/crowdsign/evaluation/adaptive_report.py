@@ -118,7 +118,7 @@ def markdown(summary: pd.DataFrame, runs: pd.DataFrame) -> str:
             f"{_cell(r.test_accuracy, r.test_accuracy_std)} | "
             f"{_cell(r.test_bal_acc, r.test_bal_acc_std)} | {r.runs} |"
         )
-    for metric in ("test_accuracy", "label_accuracy"):
+    for metric in ("test_accuracy", "test_bal_acc", "label_accuracy"):
         v = verdicts(runs, metric)
         if v.empty:
             continue
