@@ -4,7 +4,9 @@
 ``train.py -m`` sweep whose axis is the ``robust`` group (``clean`` = the source's true labels,
 ``none`` = majority vote, then the methods) and writes ``<sweep_dir>/report/crowd_methods.{csv,md}``:
 per method the runs, seeds, test metric mean ± std (sample std over seeds), minutes per run,
-and the share of the vote → true-label gap it closes, ``(method - vote) / (clean - vote)``.
+and the share of the vote → true-label gap it closes, ``(method - vote) / (clean - vote)``,
+and the difference from the vote paired by seed (runs of one seed share the crowd and the
+model's seed) with its 95% t interval: "resolved" when the interval excludes 0.
 Published numbers given in the config are printed beside, marked as another backbone.
 """
 
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from crowdsign.evaluation.scaling.paired import paired_difference
 from crowdsign.runtime.run_dir import RunDir
 
 log = logging.getLogger(__name__)
@@ -71,7 +74,22 @@ def summarize(
     # apart from the vote beyond one std of both: mean - std above the vote's mean + std
     base_std = out["std"].get(baseline, np.nan)
     out["beyond_std"] = (out["mean"] - out["std"]) > (base + base_std)
+    out = out.join(_paired_vs(done, metric, baseline))
     return out.reset_index()
+
+
+def _paired_vs(done: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
+    """Per method: ``method - baseline`` over the seeds both have (mean, 95% t interval, n)."""
+    per_seed = done.groupby(["method", "seed"])[metric].mean()
+    if baseline not in per_seed.index.get_level_values("method"):
+        return pd.DataFrame(columns=["paired", "paired_lo", "paired_hi", "paired_n", "resolved"])
+    base = per_seed.loc[baseline]
+    rows = {}
+    for method in per_seed.index.get_level_values("method").unique():
+        d = paired_difference(per_seed.loc[method], base)
+        rows[method] = {"paired": d["diff"], "paired_lo": d["lo"], "paired_hi": d["hi"],
+                        "paired_n": d["n"], "resolved": bool(d["resolved"])}  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -84,6 +102,16 @@ def _percent(x: float) -> str:
 
 def _points(x: float, beyond: bool) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{100 * x:+.1f}{'*' if beyond else ''}"
+
+
+def _paired_cell(r: Any) -> str:
+    if not np.isfinite(getattr(r, "paired_lo", np.nan)):
+        return "–"
+    verdict = "resolved" if r.resolved else "not resolved"
+    return (
+        f"{100 * r.paired:+.1f} [{100 * r.paired_lo:+.1f}, {100 * r.paired_hi:+.1f}] "
+        f"({r.paired_n} seeds, {verdict})"
+    )
 
 
 def to_markdown(
@@ -100,21 +128,25 @@ def to_markdown(
         f"{int((runs['status'] == 'failed').sum())} failed, "
         f"{int((runs['status'] == 'incomplete').sum())} incomplete.",
         "",
-        "| method | runs | seeds | mean ± std | gap closed | min/run | published* | vs vote |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        "| method | runs | seeds | mean ± std | gap closed | min/run | published* | vs vote "
+        "| vs vote, paired by seed (95% t) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in summary.itertuples():
         pub = published.get(r.method)
         lines.append(
             f"| {r.method} | {r.n} | {r.seeds} | {_fmt(r.mean)} ± {_fmt(r.std)} | "
             f"{_percent(r.gap_closed)} | {_fmt(r.minutes, 1)} | "
-            f"{'–' if pub is None else _fmt(pub)} | {_points(r.vs_vote, r.beyond_std)} |"
+            f"{'–' if pub is None else _fmt(pub)} | {_points(r.vs_vote, r.beyond_std)} | "
+            f"{_paired_cell(r)} |"
         )
     lines += [
         "",
         "gap closed = (method − vote) / (clean − vote): `clean` trains on the true labels, "
         "`none` on the majority vote. vs vote: the difference in points, * where the two are "
-        "apart by more than one std of each (mean − std above the vote's mean + std).",
+        "apart by more than one std of each (mean − std above the vote's mean + std). Paired: "
+        "the per-seed difference in points, its mean and 95% t interval over the seeds both "
+        "have; resolved when the interval excludes 0.",
     ]
     if published:
         lines.append(f"*published: {published_note} (a different backbone; compare ranks only)")
