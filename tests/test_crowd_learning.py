@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from crowdsign.crowd.answers import encode
-from crowdsign.training.consensus import cross_fit, crowdlab_consensus, fold_ids
+from crowdsign.training.consensus import (
+    ConsensusConfig,
+    cross_fit,
+    crowdlab_consensus,
+    fold_ids,
+)
 from crowdsign.training.crowd_losses import (
     CrowdLayerLoss,
     SparseAnswers,
@@ -210,3 +215,37 @@ def test_train_from_raw_answers_end_to_end(make_cfg, robust):
     else:
         learned = pd.read_csv(crowd / "learned_workers.csv")
         assert learned["learned_accuracy"].between(0, 1).all()
+
+
+def test_consensus_keeps_good_workers_on_an_imbalanced_task():
+    # 25% positives, three answers per image from a noisy pool: agreement with the *other*
+    # (noisy) workers falls below "always the commonest class" for every worker, so CROWDLAB's
+    # baseline zeroes them all; the chance (kappa) baseline keeps good workers and drops spam.
+    rng = np.random.default_rng(0)
+    n = 400
+    truth = (rng.random(n) < 0.25).astype(int)
+    rows = []
+    for i, y in enumerate(truth):
+        for w in rng.choice(["g1", "g2", "g3", "s1", "s2"], size=3, replace=False):
+            good = w.startswith("g") and rng.random() < 0.85
+            label = y if good else (rng.integers(0, 2) if w.startswith("s") else 1 - y)
+            rows.append((f"t{i}", w, str(label)))
+    answers = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    codes = encode(answers, tasks=np.array([f"t{i}" for i in range(n)]),
+                   labels=np.array(["0", "1"], dtype=object))  # fmt: skip
+    votes = np.zeros((n, 2))
+    np.add.at(votes, (codes.task.numpy(), codes.label.numpy()), 1)
+    model = np.full((n, 2), 0.5)  # an uninformative fold model
+    majority = crowdlab_consensus(codes, votes.argmax(1), model, log_pool=True, baseline="majority")
+    chance = crowdlab_consensus(codes, votes.argmax(1), model, log_pool=True)
+    assert (majority.worker_weight <= 1e-6).all()  # every worker at the floor ...
+    assert np.allclose(majority.posterior, 0.5, atol=0.01)  # ... and the targets are flat
+    weight = dict(zip(codes.worker_ids, chance.worker_weight, strict=True))
+    assert min(weight["g1"], weight["g2"], weight["g3"]) > 0.05
+    assert max(weight["s1"], weight["s2"]) < min(weight["g1"], weight["g2"], weight["g3"])
+    assert (chance.label == truth).mean() > 0.8
+
+
+def test_consensus_baseline_is_checked():
+    with pytest.raises(ValueError, match="robust.consensus.baseline"):
+        ConsensusConfig(baseline="mode")

@@ -126,7 +126,9 @@ def refine_targets(
     folds = fold_ids(train.group[keep], conf.folds, cfg.seed)
     oof = np.full((len(train), targets.soft.shape[1]), 1.0 / targets.soft.shape[1])
     oof[keep] = cross_fit(folds, fit_predict)
-    result = crowdlab_consensus(targets.codes, targets.hard, oof, conf.min_weight, conf.log_pool)
+    result = crowdlab_consensus(
+        targets.codes, targets.hard, oof, conf.min_weight, conf.log_pool, conf.baseline
+    )
     if out_dir is not None:
         write_consensus_report(out_dir, targets.codes, result, list(train.class_names))
     return dataclasses.replace(targets, hard=result.label.astype(np.int64), soft=result.posterior)
