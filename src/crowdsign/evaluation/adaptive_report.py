@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from crowdsign.errors import MissingInputError, exit_on_user_error  # noqa: E402
-from crowdsign.evaluation.scaling.paired import paired_difference  # noqa: E402
+from crowdsign.evaluation.scaling.paired import paired_difference, per_seed  # noqa: E402
 from crowdsign.runtime.run_dir import RunDir  # noqa: E402
 
 NAMES = {"AdaptiveStrategy": "adaptive", "UniformStrategy": "uniform"}
@@ -84,9 +84,8 @@ def verdicts(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     rows = []
     for budget in sorted(runs["budget"].unique()):
         at = runs[runs["budget"] == budget]
-        a = at[at["strategy"] == "adaptive"].groupby("seed")[metric].mean()
-        u = at[at["strategy"] == "uniform"].groupby("seed")[metric].mean()
-        d = paired_difference(a, u)
+        a = per_seed(at[at["strategy"] == "adaptive"], metric)
+        d = paired_difference(a, per_seed(at[at["strategy"] == "uniform"], metric))
         if d["n"] == 0:
             continue
         verdict = "not resolved"

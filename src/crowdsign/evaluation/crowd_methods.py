@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from crowdsign.evaluation.scaling.paired import paired_difference
+from crowdsign.evaluation.scaling.paired import paired_difference, per_seed
 from crowdsign.runtime.run_dir import RunDir
 
 log = logging.getLogger(__name__)
@@ -80,13 +80,12 @@ def summarize(
 
 def _paired_vs(done: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
     """Per method: ``method - baseline`` over the seeds both have (mean, 95% t interval, n)."""
-    per_seed = done.groupby(["method", "seed"])[metric].mean()
-    if baseline not in per_seed.index.get_level_values("method"):
+    by_method = {m: per_seed(g, metric) for m, g in done.groupby("method")}
+    if baseline not in by_method:
         return pd.DataFrame(columns=["paired", "paired_lo", "paired_hi", "paired_n", "resolved"])
-    base = per_seed.loc[baseline]
     rows = {}
-    for method in per_seed.index.get_level_values("method").unique():
-        d = paired_difference(per_seed.loc[method], base)
+    for method, values in by_method.items():
+        d = paired_difference(values, by_method[baseline])
         rows[method] = {"paired": d["diff"], "paired_lo": d["lo"], "paired_hi": d["hi"],
                         "paired_n": d["n"], "resolved": bool(d["resolved"])}  # fmt: skip
     return pd.DataFrame.from_dict(rows, orient="index")

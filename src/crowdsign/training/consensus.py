@@ -4,8 +4,9 @@
    fold train a classifier on the other folds' current targets and predict the fold, so every
    image gets class probabilities from a model that never saw it.
 2. Weigh: each worker by how much better than chance they agree with the other workers on
-   shared images, the model likewise by its agreement with the initial consensus; mix the model's probabilities with each answer (smoothed by the mean agreement)
-   by those weights into a posterior per image.
+   shared images, the model likewise by its agreement with the initial consensus; mix the
+   model's probabilities with each answer (smoothed by the mean agreement) by those weights
+   into a posterior per image.
 3. Relabel: the posteriors become soft training targets; the run then trains as usual.
 
 "Chance" (``baseline``): CROWDLAB measures a source's error against the error of "always the
