@@ -75,6 +75,7 @@ def _train_epoch(cfg: DictConfig, fitting: Fitting, progress: Progress, ctx: Epo
             gce_q=cfg.robust.gce_q,
             grad_clip=cfg.trainer.grad_clip,
             criterion=fitting.crowd_loss,
+            mixup_alpha=cfg.trainer.mixup_alpha,
         ),
         max_steps=None if max_steps is None else max_steps - progress.global_step,
         on_step=_on_step(cfg, fitting, progress, ctx.logger),

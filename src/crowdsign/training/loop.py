@@ -38,6 +38,7 @@ class StepLoss:
         criterion: replaces :func:`loss_fn` when given: ``criterion(logits, target)`` (a crowd
             loss whose targets are image positions; its ``hard_targets(target)`` feed the
             agreement statistic).
+        mixup_alpha: > 0 trains on mixup batches (:func:`mixup_loss`); 0 on the batch as is.
     """
 
     label_smoothing: float = 0.0
@@ -45,6 +46,7 @@ class StepLoss:
     gce_q: float = 0.0
     grad_clip: float = 0.0
     criterion: nn.Module | None = None
+    mixup_alpha: float = 0.0
 
     def __call__(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.criterion is not None:
@@ -58,13 +60,44 @@ class StepLoss:
         return target if target.ndim == 1 else target.argmax(1)
 
 
+def mixup_loss(model, x: torch.Tensor, target: torch.Tensor, loss: StepLoss, precision: Precision):
+    """Mixup (Zhang et al., ICLR 2018): train on ``lam * x + (1 - lam) * x[perm]`` against
+    ``lam * loss(target) + (1 - lam) * loss(target[perm])``, ``lam ~ Beta(alpha, alpha)`` folded
+    to ``>= 0.5`` so each row stays its own image's. Interpolating inputs and targets keeps a
+    network from fitting each (noisy) label exactly, which is what makes it resist label noise.
+
+    A stateful crowd loss (its per-image beliefs, posteriors, warm-up count) is updated by the
+    batch's own images only: the partner term is scored with the criterion in eval mode.
+    Returns ``(loss value, logits)``. Draws from torch's generator (seeded, checkpointed).
+    """
+    alpha = loss.mixup_alpha
+    lam = float(torch.distributions.Beta(alpha, alpha).sample())
+    lam = max(lam, 1.0 - lam)
+    perm = torch.randperm(len(x)).to(x.device)
+    with precision.autocast():
+        logits = model(lam * x + (1.0 - lam) * x[perm])
+    own = loss(logits, target)
+    criterion = loss.criterion
+    if criterion is not None:
+        criterion.eval()
+    try:
+        partner = loss(logits, target[perm])
+    finally:
+        if criterion is not None:
+            criterion.train()
+    return lam * own + (1.0 - lam) * partner, logits
+
+
 def _step(model, images, target, optimizer, scheduler, precision: Precision, loss: StepLoss):
     """One optimizer step on a batch: ``(loss, logits, target on the device)``."""
     x = to_model_input(images, device=precision.device, channels_last=precision.channels_last)
     target = target.to(precision.device, non_blocking=True)
-    with precision.autocast():
-        logits = model(x)
-    value = loss(logits, target)
+    if loss.mixup_alpha > 0:
+        value, logits = mixup_loss(model, x, target, loss, precision)
+    else:
+        with precision.autocast():
+            logits = model(x)
+        value = loss(logits, target)
     optimizer.zero_grad(set_to_none=True)
     value.backward()
     if loss.grad_clip > 0:

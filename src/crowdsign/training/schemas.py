@@ -43,6 +43,8 @@ class TrainerConfig:
     # none | weights (class-weighted loss) | sampler (class-balanced draws)
     balance: str = checked("none", choices=BALANCE)
     grad_clip: float = checked(0.0, ge=0)  # max grad norm; 0 disables
+    # > 0: mixup batches, lam ~ Beta(alpha, alpha) (crowdsign.training.loop.mixup_loss)
+    mixup_alpha: float = checked(0.0, ge=0)
     # > 0: select, calibrate, test and ship an EMA of the weights (crowdsign.training.ema)
     ema_decay: float = checked(0.0, ge=0, lt=1)
     # stop after this many optimizer steps (0 = no limit); for smoke runs
