@@ -40,7 +40,8 @@ class CrowdEMLoss(WorkerConfusionLoss):
     Args:
         answers, n_workers, n_classes: see :class:`WorkerConfusionLoss`.
         prior_weight: beta, the exponent of the classifier's prior in the E-step (0: plain
-            Dawid–Skene posteriors with the class prior, 1: Raykar's EM).
+            Dawid–Skene posteriors with the class prior, 1: Raykar's EM, > 1: the classifier
+            counts for more than one answer).
         momentum: of the moving average of the classifier's predictions per image (per visit).
         accuracy_prior, smoothing: the M-step's Dirichlet pseudo-answers (diagonal, every cell).
         update_confusions: re-estimate the worker confusions from the posteriors (M-step);
@@ -64,8 +65,8 @@ class CrowdEMLoss(WorkerConfusionLoss):
         **warmup: Any,
     ) -> None:
         super().__init__(answers, n_workers, n_classes, **warmup)
-        if not 0.0 <= prior_weight <= 1.0 or not 0.0 <= momentum < 1.0:
-            raise ValueError("need 0 <= prior_weight <= 1 and 0 <= momentum < 1")
+        if not 0.0 <= prior_weight or not 0.0 <= momentum < 1.0:
+            raise ValueError("need 0 <= prior_weight and 0 <= momentum < 1")
         self.prior_weight, self.momentum = prior_weight, momentum
         self.accuracy_prior, self.smoothing = accuracy_prior, smoothing
         self.update_confusions = update_confusions
