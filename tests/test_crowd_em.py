@@ -145,3 +145,25 @@ def test_log_pool_consensus_is_sharper_where_sources_agree():
     unanimous = votes.max(1) == 3
     assert (log.quality[unanimous] > linear.quality[unanimous]).all()
     assert (log.label == truth).mean() >= (linear.label == truth).mean()
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])
+def test_prior_weight_is_the_exponent_of_the_classifiers_belief(beta):
+    truth, answers = planted_pool(30, seed=8)
+    initial = vote_shares(answers, 30)
+    loss = CrowdEMLoss(answers, 3, C, prior_weight=beta, momentum=0.0, initial=initial)
+    logits = torch.randn(30, C, generator=torch.Generator().manual_seed(3))
+    loss(logits, torch.arange(30))  # momentum 0: the belief is this visit's prediction
+    lik = torch.zeros(30, C).index_add_(
+        0,
+        torch.repeat_interleave(torch.arange(30), answers.indptr.diff()),
+        expected_confusions(answers, initial, 3).log()[answers.worker, :, answers.label],
+    )
+    expected = (beta * logits.softmax(1).log() + lik).softmax(1)
+    assert torch.allclose(loss.posterior, expected, atol=1e-5)
+
+
+def test_a_negative_prior_weight_is_refused():
+    truth, answers = planted_pool(5, seed=9)
+    with pytest.raises(ValueError, match="prior_weight"):
+        CrowdEMLoss(answers, 3, C, prior_weight=-1.0, initial=vote_shares(answers, 5))

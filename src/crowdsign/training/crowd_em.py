@@ -65,7 +65,7 @@ class CrowdEMLoss(WorkerConfusionLoss):
         **warmup: Any,
     ) -> None:
         super().__init__(answers, n_workers, n_classes, **warmup)
-        if not 0.0 <= prior_weight or not 0.0 <= momentum < 1.0:
+        if prior_weight < 0.0 or not 0.0 <= momentum < 1.0:
             raise ValueError("need 0 <= prior_weight and 0 <= momentum < 1")
         self.prior_weight, self.momentum = prior_weight, momentum
         self.accuracy_prior, self.smoothing = accuracy_prior, smoothing
