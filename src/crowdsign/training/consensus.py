@@ -37,6 +37,9 @@ from crowdsign.errors import ConfigError
 FitPredict = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+BASELINES = ("chance", "majority")  # ConsensusConfig.baseline
+
+
 @dataclass(frozen=True)
 class ConsensusConfig:
     """The ``consensus`` config node (``robust=consensus``)."""
@@ -57,9 +60,6 @@ class ConsensusConfig:
             raise ConfigError(
                 f"robust.consensus.baseline={self.baseline!r}: choose one of {', '.join(BASELINES)}"
             )
-
-
-BASELINES = ("chance", "majority")
 
 
 @dataclass(frozen=True)

@@ -78,13 +78,14 @@ def mixup_loss(model, x: torch.Tensor, target: torch.Tensor, loss: StepLoss, pre
         logits = model(lam * x + (1.0 - lam) * x[perm])
     own = loss(logits, target)
     criterion = loss.criterion
+    was_training = criterion is not None and criterion.training
     if criterion is not None:
         criterion.eval()
     try:
         partner = loss(logits, target[perm])
     finally:
         if criterion is not None:
-            criterion.train()
+            criterion.train(was_training)
     return lam * own + (1.0 - lam) * partner, logits
 
 
