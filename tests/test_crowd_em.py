@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from test_crowd_learning import C, fit, planted_pool
 
 from crowdsign.runtime.checkpoint import load_checkpoint
 from crowdsign.training.crowd_em import CrowdEMLoss
-from crowdsign.training.crowd_losses import CrowdLayerLoss, TraceRegLoss, expected_confusions
+from crowdsign.training.crowd_losses import (
+    CrowdLayerLoss,
+    SparseAnswers,
+    TraceRegLoss,
+    expected_confusions,
+)
 
 
 def vote_shares(answers, n: int) -> torch.Tensor:
@@ -167,3 +173,79 @@ def test_a_negative_prior_weight_is_refused():
     truth, answers = planted_pool(5, seed=9)
     with pytest.raises(ValueError, match="prior_weight"):
         CrowdEMLoss(answers, 3, C, prior_weight=-1.0, initial=vote_shares(answers, 5))
+
+
+def under_reported_pool(n: int, seed: int):
+    """Balanced truth; every worker answers class 1 for half of the class-0 images (a bias of
+    the whole crowd, which no per-worker confusion can find from the answers alone)."""
+    rng = np.random.default_rng(seed)
+    truth = np.arange(n) % C
+    image, worker, label = [], [], []
+    for i, y in enumerate(truth):
+        hidden = y == 0 and rng.random() < 0.5
+        for w in range(3):
+            a = 1 if hidden and rng.random() < 0.8 else (y if rng.random() < 0.9 else 2)
+            image.append(i), worker.append(w), label.append(int(a))
+    t = torch.as_tensor
+    return truth, SparseAnswers(t(image), t(worker), t(label), n)
+
+
+def test_a_class_prior_pulls_the_posterior_shares_toward_it():
+    truth, answers = under_reported_pool(600, seed=3)
+    initial = vote_shares(answers, 600)
+    shares = {}
+    for prior in (None, [1 / 3, 1 / 3, 1 / 3]):
+        loss = CrowdEMLoss(answers, 3, C, prior_weight=1.0, initial=initial, class_prior=prior)
+        fit(loss, 600, steps=400)
+        shares[prior is None] = torch.bincount(loss.posterior.argmax(1), minlength=C) / 600
+    assert shares[True][0] < 0.27  # without a prior the crowd's bias stays
+    assert abs(shares[False][0] - 1 / 3) < abs(shares[True][0] - 1 / 3) - 0.03
+    assert abs(float(loss.posterior.mean(0)[0]) - 1 / 3) < 0.03  # the shares reach the prior
+
+
+def test_a_class_prior_leaves_a_crowd_that_matches_it_alone():
+    truth, answers = planted_pool(300, seed=8)
+    share = (np.bincount(truth, minlength=C) / 300).tolist()
+    labels = {}
+    for prior in (None, share):
+        loss = CrowdEMLoss(
+            answers, 3, C, prior_weight=1.0, initial=vote_shares(answers, 300), class_prior=prior
+        )
+        fit(loss, 300)
+        labels[prior is None] = loss.posterior.argmax(1).numpy()
+    assert (labels[False] == labels[True]).mean() > 0.98
+    assert (labels[False] == truth).mean() > 0.95
+
+
+@pytest.mark.parametrize("prior", [[0.5, 0.5], [0.5, 0.5, 0.0]])
+def test_a_class_prior_needs_one_positive_share_per_class(prior):
+    truth, answers = planted_pool(10, seed=1)
+    with pytest.raises(ValueError, match="class_prior"):
+        CrowdEMLoss(answers, 3, C, class_prior=prior)
+
+
+def test_class_prior_settings_resolve_to_shares():
+    from crowdsign.errors import ConfigError
+    from crowdsign.training.crowd_training import class_prior
+
+    assert class_prior(None, 3, np.array([0, 1])) is None
+    assert class_prior("uniform", 4, None) == [0.25] * 4
+    # the selection set's label shares, one pseudo-count per class: (2+1, 0+1, 1+1) / 6
+    assert class_prior("selection", 3, np.array([0, 0, 2])) == pytest.approx([0.5, 1 / 6, 1 / 3])
+    assert class_prior([1, 2, 1], 3, None) == [1.0, 2.0, 1.0]
+    for bad in ("balanced", [1, 2], [1, 0, 1]):
+        with pytest.raises(ConfigError, match="class_prior"):
+            class_prior(bad, 3, None)
+    with pytest.raises(ConfigError, match="selection set"):
+        class_prior("selection", 3, np.array([], dtype=np.int64))
+
+
+def test_crowd_em_with_the_selection_prior_trains_end_to_end(make_cfg):
+    from crowdsign.pipeline import train
+
+    cfg = make_cfg(
+        "train", ["debug=smoke", "robust=crowd_em", "robust.crowd_loss.class_prior=selection"]
+    )
+    train(cfg)
+    state = load_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.pt")["crowd_loss"]
+    assert state["log_shift"].shape == (2,) and bool(state["log_shift"].abs().sum() > 0)

@@ -23,6 +23,7 @@ the loss's ``state_dict`` resumes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -62,11 +63,13 @@ class CrowdEMLoss(WorkerConfusionLoss):
         accuracy_prior: float = 1.0,
         smoothing: float = 0.01,
         update_confusions: bool = True,
+        class_prior: Sequence[float] | None = None,
         **warmup: Any,
     ) -> None:
         super().__init__(answers, n_workers, n_classes, **warmup)
         if prior_weight < 0.0 or not 0.0 <= momentum < 1.0:
             raise ValueError("need 0 <= prior_weight and 0 <= momentum < 1")
+        self.target_prior = _check_prior(class_prior, n_classes)
         self.prior_weight, self.momentum = prior_weight, momentum
         self.accuracy_prior, self.smoothing = accuracy_prior, smoothing
         self.update_confusions = update_confusions
@@ -76,6 +79,8 @@ class CrowdEMLoss(WorkerConfusionLoss):
         class_prior = self.initial.mean(0, keepdim=True)
         self.register_buffer("belief", class_prior.repeat(len(self.initial), 1))
         self.register_buffer("posterior", self.initial.clone())
+        # per-class log-weights that move the posteriors' class shares toward ``class_prior``
+        self.register_buffer("log_shift", torch.zeros(n_classes))
 
     def _counts(self, posterior: torch.Tensor) -> torch.Tensor:
         """Expected (worker, truth, answer) counts, without the pseudo-answers."""
@@ -106,11 +111,13 @@ class CrowdEMLoss(WorkerConfusionLoss):
         log_lik = torch.zeros(len(positions), self.n_classes, device=logits.device)
         log_lik.index_add_(0, row, self.log_conf[worker, :, label])
         log_prior = self.prior_weight * self.belief[pos].clamp_min(1e-6).log()
-        post = (log_prior + log_lik).softmax(1)
+        post = (log_prior + log_lik + self.log_shift).softmax(1)
         if self.training:
             if self.update_confusions:
                 self._m_step(row, worker, label, self.posterior[pos], post)
             self.posterior[pos] = post
+            if self.target_prior is not None:
+                self._align(len(positions))
         return -(post * logits.float().log_softmax(1)).sum(1).mean()
 
     @torch.no_grad()
@@ -128,8 +135,26 @@ class CrowdEMLoss(WorkerConfusionLoss):
         cells = self.counts.clamp_min(0.0) + self.smoothing + self.accuracy_prior * eye
         self.log_conf.copy_((cells / cells.sum(2, keepdim=True)).log())
 
+    @torch.no_grad()
+    def _align(self, batch: int) -> None:
+        """One damped Sinkhorn step (a whole one per epoch): shift each class's log-weight by
+        ``log(prior / share)``, the share of the posteriors over every image."""
+        share = self.posterior.mean(0).clamp_min(1e-8)
+        target = self.target_prior.to(share.device)
+        self.log_shift += batch / len(self.posterior) * (target.log() - share.log())
+
     def hard_targets(self, positions: torch.Tensor) -> torch.Tensor:
         return self.posterior[positions.to(self.posterior.device)].argmax(1).to(positions.device)
 
     def confusions(self) -> torch.Tensor:
         return self.log_conf.exp()
+
+
+def _check_prior(prior: Sequence[float] | None, n_classes: int) -> torch.Tensor | None:
+    """``class_prior`` as a ``(C,)`` distribution, or None; a wrong length or value raises."""
+    if prior is None:
+        return None
+    out = torch.as_tensor(list(prior), dtype=torch.float32)
+    if out.shape != (n_classes,) or not bool((out > 0).all()):
+        raise ValueError(f"class_prior needs {n_classes} positive shares, got {list(prior)}")
+    return out / out.sum()

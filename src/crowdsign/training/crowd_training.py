@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,6 +25,7 @@ from torch.utils.data import DataLoader
 
 from crowdsign.augment import train_preset
 from crowdsign.data.imageset import ImageSet
+from crowdsign.errors import ConfigError
 from crowdsign.runtime.device import Precision
 from crowdsign.runtime.scoring import predict_proba
 from crowdsign.training.batches import AugmentedImages, EpochSampler
@@ -45,19 +47,53 @@ from crowdsign.training.targets import Targets
 log = logging.getLogger(__name__)
 
 
-def build_crowd_loss(cfg: DictConfig, targets: Targets) -> WorkerConfusionLoss | None:
-    """The configured per-worker confusion loss over the answered images, or None."""
+def build_crowd_loss(
+    cfg: DictConfig, targets: Targets, selection_labels: np.ndarray | None = None
+) -> WorkerConfusionLoss | None:
+    """The configured per-worker confusion loss over the answered images, or None.
+
+    ``selection_labels``: the selection set's labels, whose class shares ``class_prior:
+    selection`` asks for."""
     node = cfg.robust.crowd_loss
     if node is None:
         return None
+    n_classes = targets.soft.shape[1]
+    extra = {}
+    if "class_prior" in node:
+        extra["class_prior"] = class_prior(node.class_prior, n_classes, selection_labels)
     answers = sparse_answers(targets.codes, targets.answered)
-    return instantiate(node)(
+    return instantiate(node, **extra)(
         answers=answers,
         n_workers=targets.codes.n_workers,
-        n_classes=targets.soft.shape[1],
+        n_classes=n_classes,
         initial=torch.as_tensor(targets.soft[targets.answered]),  # warm-up targets, first estimate
         epochs=int(cfg.trainer.epochs),
     )
+
+
+def class_prior(
+    setting: Any, n_classes: int, selection_labels: np.ndarray | None
+) -> list[float] | None:
+    """``robust.crowd_loss.class_prior``: null (off), ``selection`` (the class shares of the
+    selection set's labels, one pseudo-count each), ``uniform``, or a list of C shares."""
+    if setting is None or setting == "none":
+        return None
+    if setting == "uniform":
+        return [1.0 / n_classes] * n_classes
+    if setting == "selection":
+        if selection_labels is None or len(selection_labels) == 0:
+            raise ConfigError(
+                "robust.crowd_loss.class_prior=selection needs a selection set with labels; "
+                "set it to null, uniform or a list of class shares"
+            )
+        counts = np.bincount(np.asarray(selection_labels), minlength=n_classes) + 1.0
+        return (counts / counts.sum()).tolist()
+    if isinstance(setting, str) or len(setting) != n_classes or min(setting) <= 0:
+        raise ConfigError(
+            f"robust.crowd_loss.class_prior: got {setting!r}; use null, selection, uniform or "
+            f"a list of {n_classes} positive class shares"
+        )
+    return [float(v) for v in setting]
 
 
 def worker_param_groups(loss: nn.Module | None, cfg: DictConfig) -> list[dict]:

@@ -145,14 +145,20 @@ class Fitting:
 
 
 def build_fitting(
-    cfg: DictConfig, train: ImageSet, targets: Targets, device: torch.device, dist: DistInfo
+    cfg: DictConfig,
+    train: ImageSet,
+    targets: Targets,
+    device: torch.device,
+    dist: DistInfo,
+    selection_labels: np.ndarray | None = None,
 ) -> Fitting:
-    """Model, batches, crowd loss, optimizer and schedule for training on ``train``."""
+    """Model, batches, crowd loss, optimizer and schedule for training on ``train``
+    (``selection_labels``: the selection set's, for a crowd loss's ``class_prior``)."""
     model = instantiate(cfg.model, num_classes=train.num_classes).to(device)
     if cfg.trainer.channels_last and device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     loader, sampler = build_loader(train, targets, cfg, device, dist)
-    crowd_loss = build_crowd_loss(cfg, targets)
+    crowd_loss = build_crowd_loss(cfg, targets, selection_labels)
     if crowd_loss is not None:
         crowd_loss = crowd_loss.to(device)
     max_steps = cfg.trainer.max_steps or None

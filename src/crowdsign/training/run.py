@@ -126,7 +126,9 @@ def log_inputs(setup: RunSetup, data: RunData, logger: RunLogger) -> None:
 def fit(cfg: DictConfig, setup: RunSetup, data: RunData, logger: RunLogger) -> Fitted:
     """Train on the crowd targets, select on the selection set, calibrate and test the best."""
     splits = data.splits
-    fitting = build_fitting(cfg, splits.train, data.targets, setup.device, setup.dist)
+    fitting = build_fitting(
+        cfg, splits.train, data.targets, setup.device, setup.dist, data.selection.labels
+    )
     resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     progress = resume(cfg, fitting, setup.run, setup.device)
     ctx = EpochContext(
