@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -75,25 +76,35 @@ def class_prior(
     setting: Any, n_classes: int, selection_labels: np.ndarray | None
 ) -> list[float] | None:
     """``robust.crowd_loss.class_prior``: null (off), ``selection`` (the class shares of the
-    selection set's labels, one pseudo-count each), ``uniform``, or a list of C shares."""
+    selection set's labels, one pseudo-count each; off when it has none), ``uniform``, or a
+    list of C positive shares. Anything else is a :class:`ConfigError` naming the key."""
     if setting is None or setting == "none":
         return None
     if setting == "uniform":
         return [1.0 / n_classes] * n_classes
     if setting == "selection":
         if selection_labels is None or len(selection_labels) == 0:
-            raise ConfigError(
-                "robust.crowd_loss.class_prior=selection needs a selection set with labels; "
-                "set it to null, uniform or a list of class shares"
-            )
+            log.warning("class_prior=selection: the selection set has no labels; no class prior")
+            return None
         counts = np.bincount(np.asarray(selection_labels), minlength=n_classes) + 1.0
         return (counts / counts.sum()).tolist()
-    if isinstance(setting, str) or len(setting) != n_classes or min(setting) <= 0:
+    shares = _shares(setting)
+    if shares is None or len(shares) != n_classes or min(shares) <= 0:
         raise ConfigError(
             f"robust.crowd_loss.class_prior: got {setting!r}; use null, selection, uniform or "
             f"a list of {n_classes} positive class shares"
         )
-    return [float(v) for v in setting]
+    return shares
+
+
+def _shares(setting: Any) -> list[float] | None:
+    """A list of numbers as floats; None for anything else (a string, a number, a mixed list)."""
+    if isinstance(setting, str) or not isinstance(setting, Sequence | ListConfig):
+        return None
+    try:
+        return [float(v) for v in setting]
+    except (TypeError, ValueError):
+        return None
 
 
 def worker_param_groups(loss: nn.Module | None, cfg: DictConfig) -> list[dict]:
