@@ -248,3 +248,15 @@ def test_crowd_em_with_the_selection_prior_trains_end_to_end(make_cfg):
     train(cfg)
     state = load_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.pt")["crowd_loss"]
     assert state["log_shift"].shape == (2,) and bool(state["log_shift"].abs().sum() > 0)
+
+
+def test_a_bad_class_prior_stops_the_run_with_a_config_error(make_cfg):
+    from crowdsign.errors import ConfigError
+    from crowdsign.pipeline import train
+
+    cfg = make_cfg(
+        "train", ["debug=smoke", "robust=crowd_em", "robust.crowd_loss.class_prior=[1,2,3]"]
+    )
+    with pytest.raises(ConfigError, match="robust.crowd_loss.class_prior"):
+        train(cfg)
+    assert not (Path(cfg.paths.output_dir) / "checkpoints" / "last.pt").exists()
