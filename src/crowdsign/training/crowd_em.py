@@ -69,18 +69,19 @@ class CrowdEMLoss(WorkerConfusionLoss):
         super().__init__(answers, n_workers, n_classes, **warmup)
         if prior_weight < 0.0 or not 0.0 <= momentum < 1.0:
             raise ValueError("need 0 <= prior_weight and 0 <= momentum < 1")
-        self.target_prior = _check_prior(class_prior, n_classes)
         self.prior_weight, self.momentum = prior_weight, momentum
         self.accuracy_prior, self.smoothing = accuracy_prior, smoothing
         self.update_confusions = update_confusions
         conf = expected_confusions(answers, self.initial, n_workers, accuracy_prior, smoothing)
         self.register_buffer("log_conf", conf.log())
         self.register_buffer("counts", self._counts(self.initial))
-        class_prior = self.initial.mean(0, keepdim=True)
-        self.register_buffer("belief", class_prior.repeat(len(self.initial), 1))
+        initial_share = self.initial.mean(0, keepdim=True)
+        self.register_buffer("belief", initial_share.repeat(len(self.initial), 1))
         self.register_buffer("posterior", self.initial.clone())
         # per-class log-weights that move the posteriors' class shares toward ``class_prior``
         self.register_buffer("log_shift", torch.zeros(n_classes))
+        target = None if class_prior is None else prior_shares(class_prior, n_classes)
+        self.register_buffer("target_prior", target, persistent=False)  # set by the config
 
     def _counts(self, posterior: torch.Tensor) -> torch.Tensor:
         """Expected (worker, truth, answer) counts, without the pseudo-answers."""
@@ -140,8 +141,7 @@ class CrowdEMLoss(WorkerConfusionLoss):
         """One damped Sinkhorn step (a whole one per epoch): shift each class's log-weight by
         ``log(prior / share)``, the share of the posteriors over every image."""
         share = self.posterior.mean(0).clamp_min(1e-8)
-        target = self.target_prior.to(share.device)
-        self.log_shift += batch / len(self.posterior) * (target.log() - share.log())
+        self.log_shift += batch / len(self.posterior) * (self.target_prior.log() - share.log())
 
     def hard_targets(self, positions: torch.Tensor) -> torch.Tensor:
         return self.posterior[positions.to(self.posterior.device)].argmax(1).to(positions.device)
@@ -150,11 +150,12 @@ class CrowdEMLoss(WorkerConfusionLoss):
         return self.log_conf.exp()
 
 
-def _check_prior(prior: Sequence[float] | None, n_classes: int) -> torch.Tensor | None:
-    """``class_prior`` as a ``(C,)`` distribution, or None; a wrong length or value raises."""
-    if prior is None:
-        return None
-    out = torch.as_tensor(list(prior), dtype=torch.float32)
+def prior_shares(prior: Sequence[float], n_classes: int) -> torch.Tensor:
+    """``class_prior`` as a ``(C,)`` distribution; anything but C positive numbers raises
+    ValueError (or TypeError)."""
+    if isinstance(prior, str):
+        raise ValueError(f"class_prior needs {n_classes} positive shares, got {prior!r}")
+    out = torch.as_tensor([float(v) for v in prior], dtype=torch.float32)
     if out.shape != (n_classes,) or not bool((out > 0).all()):
         raise ValueError(f"class_prior needs {n_classes} positive shares, got {list(prior)}")
     return out / out.sum()

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, ListConfig
+from omegaconf import DictConfig
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -37,6 +36,7 @@ from crowdsign.training.consensus import (
     fold_ids,
     write_consensus_report,
 )
+from crowdsign.training.crowd_em import prior_shares
 from crowdsign.training.crowd_losses import (
     WorkerConfusionLoss,
     sparse_answers,
@@ -88,23 +88,14 @@ def class_prior(
             return None
         counts = np.bincount(np.asarray(selection_labels), minlength=n_classes) + 1.0
         return (counts / counts.sum()).tolist()
-    shares = _shares(setting)
-    if shares is None or len(shares) != n_classes or min(shares) <= 0:
+    try:
+        prior_shares(setting, n_classes)  # the loss's own check
+    except (TypeError, ValueError):
         raise ConfigError(
             f"robust.crowd_loss.class_prior: got {setting!r}; use null, selection, uniform or "
             f"a list of {n_classes} positive class shares"
-        )
-    return shares
-
-
-def _shares(setting: Any) -> list[float] | None:
-    """A list of numbers as floats; None for anything else (a string, a number, a mixed list)."""
-    if isinstance(setting, str) or not isinstance(setting, Sequence | ListConfig):
-        return None
-    try:
-        return [float(v) for v in setting]
-    except (TypeError, ValueError):
-        return None
+        ) from None
+    return [float(v) for v in setting]
 
 
 def worker_param_groups(loss: nn.Module | None, cfg: DictConfig) -> list[dict]:
